@@ -1,0 +1,66 @@
+/**
+ * Every built-in size, count and time in one place, each with why it has its value (STYLE 2.1).
+ * Config defaults that mirror nginx say so; values of our own say what they protect.
+ */
+
+/** nginx's `pagesize` default for imap/smtp_client_buffer and proxy_buffer (x86-64 Linux page). */
+export const PAGE_SIZE = 4096;
+
+/** nginx: POP3's command buffer is hard-coded to 128 bytes (ngx_mail_pop3_init_protocol). Our default for pop3_client_buffer. */
+export const POP3_CLIENT_BUFFER_DEFAULT = 128;
+
+/** nginx default `max_errors` (1.21.0). */
+export const MAX_ERRORS_DEFAULT = 5;
+
+/** nginx default `timeout` (60s): the pre-auth and backend-login deadline. */
+export const TIMEOUT_DEFAULT_MS = 60_000;
+
+/** nginx default `auth_http_timeout`. */
+export const AUTH_HTTP_TIMEOUT_DEFAULT_MS = 60_000;
+
+/** nginx reads auth responses into a fixed 1024-byte buffer (Q-5); our default for auth_http_max_response. */
+export const AUTH_HTTP_MAX_RESPONSE_DEFAULT = 1024;
+
+/** Q-7 fix: a WAIT without a positive Auth-Wait is retried after this delay instead of at once, forever. */
+export const AUTH_WAIT_MIN_RETRY_MS = 1000;
+
+/** Q-7 fix: WAIT answers in a row before the session gets an internal error instead of another retry. */
+export const AUTH_WAIT_MAX_RETRIES = 10;
+
+/** nginx default `proxy_timeout` (24h). */
+export const PROXY_TIMEOUT_DEFAULT_MS = 24 * 3600 * 1000;
+
+/** nginx default `resolver_timeout`. */
+export const RESOLVER_TIMEOUT_DEFAULT_MS = 30_000;
+
+/** nginx DEFAULT_CONNECTIONS for `worker_connections`. */
+export const WORKER_CONNECTIONS_DEFAULT = 512;
+
+/** nginx's listen() backlog default on Linux (NGX_LISTEN_BACKLOG). */
+export const LISTEN_BACKLOG_DEFAULT = 511;
+
+/** nginx default `ssl_session_timeout` (5m). */
+export const SSL_SESSION_TIMEOUT_DEFAULT_MS = 5 * 60 * 1000;
+
+/** IMAP tag length limit nginx enforces (Q-17: mirrored). */
+export const IMAP_TAG_MAX = 32;
+
+/** nginx accepts at most 3 arguments before authentication in IMAP and POP3. */
+export const IMAP_POP3_MAX_ARGS = 3;
+
+/** nginx accepts at most 11 SMTP arguments per command (rfc5321 parameters fit). */
+export const SMTP_MAX_ARGS = 11;
+
+/** nginx MSG_PEEKs up to 4096 bytes for a PROXY header; v2 headers with TLVs fit. */
+export const PROXY_PROTOCOL_MAX_HEADER = 4096;
+
+/** A killed worker is re-forked after this delay, doubling per quick death up to the max. */
+export const WORKER_RESPAWN_BACKOFF_MIN_MS = 100;
+export const WORKER_RESPAWN_BACKOFF_MAX_MS = 10_000;
+
+/** nginx: after HUP it waits 100ms before QUIT to old workers, so new ones are accepting first. */
+export const RELOAD_OLD_WORKER_GRACE_MS = 100;
+
+/** nginx fast shutdown: TERM resent from 50ms doubling; SIGKILL after the delay passes 1s. */
+export const FAST_SHUTDOWN_FIRST_RETRY_MS = 50;
+export const FAST_SHUTDOWN_KILL_AFTER_MS = 1000;
