@@ -1,0 +1,661 @@
+/**
+ * One client session: the imperative shell around the pure protocol machines (ARCHITECTURE "One
+ * session, end to end", steps 4–10).
+ *
+ * Owns: the client socket, the command buffer, the pre-auth deadline, carrying out the machine's
+ * Actions in order, the auth_http call, the hand-over to the upstream login and then to the relay,
+ * and the session's log lines. Does not own parsing or replies (protocol/), the auth wire format
+ * (auth/), or byte pumping (relay/).
+ *
+ * nginx's discipline is kept: one command at a time, replies strictly in order, input held while the
+ * auth service or the backend is being asked, bytes pipelined behind the login command forwarded to
+ * the backend first. Q-9 is fixed: the command buffer is compacted, so a pipelined command that
+ * straddles the end of the buffer is not mistaken for a too long one.
+ */
+import type { Socket } from 'node:net';
+import type { Action, AuthRequest, UpstreamLoginContext, EndReason, Step } from '../protocol/types.js';
+import type { AuthHttpResult } from '../auth/types.js';
+import type { SessionLogContext, LogLevel } from '../log/types.js';
+import type { BufferPool } from '../relay/buffer-pool.js';
+import { LoginDriver, errnoOf, type LoginOutcome } from '../relay/login-driver.js';
+import { Relay, type RelayEnd } from '../relay/relay.js';
+import type { ClientTlsInfo, ServerRuntime, SessionStart } from './session-types.js';
+import { loginForLog, sessionClosedMessage } from './session-log.js';
+
+type Phase = 'greeting' | 'preauth' | 'tls' | 'auth' | 'authWait' | 'upstream' | 'relay' | 'closing' | 'closed';
+
+const AUTH_STATE = 'in auth state';
+const HTTP_AUTH_STATE = 'in http auth state';
+
+export class Session {
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  private socket: Socket;
+  private readonly rt: ServerRuntime;
+  private readonly ctx: SessionLogContext;
+  private readonly startedAt = Date.now();
+  private phase: Phase = 'greeting';
+  private state: unknown;
+
+  private readonly cmdPool: BufferPool;
+  private buf: Buffer | null = null;
+  private start = 0;
+  private end = 0;
+  private readonly pending: Buffer[] = [];
+  private writeBlocked = false;
+
+  private deadline: NodeJS.Timeout | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+  private clientHost = '';
+  private tlsInfo: ClientTlsInfo | null = null;
+  private driver: LoginDriver<unknown> | null = null;
+  private relay: Relay | null = null;
+  private endReason: EndReason = 'clientClosed';
+  private bytesFromClient = 0;
+  private bytesToClient = 0;
+  private method: string | null = null;
+
+  constructor(socket: Socket, start: SessionStart) {
+    this.socket = socket;
+    this.rt = start.runtime;
+    this.cmdPool = this.rt.pools.get(this.rt.binding.clientBufferBytes);
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    const remote = socket.remoteAddress ?? '';
+    this.ctx = {
+      cid: start.cid,
+      protocol: this.rt.binding.name,
+      // nginx prints v4-mapped clients of a dual-stack socket as ::ffff:a.b.c.d; so do we.
+      client: start.listen.kind === 'unix' ? 'unix:' : remote,
+      server: start.listen.addrText,
+      usingStarttls: false,
+      login: null,
+      upstream: null,
+    };
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+  }
+
+  /** Send the greeting and start reading commands. */
+  begin(tls: ClientTlsInfo | null): void {
+    this.tlsInfo = tls;
+    const b = this.rt.binding;
+    const step = b.module.start(b.settings, {
+      tls: tls !== null,
+      random: (Math.random() * 0x80000000) >>> 0,
+      unixTime: Math.floor(Date.now() / 1000),
+    });
+    this.phase = 'preauth';
+    this.armDeadline();
+    this.apply(step);
+    this.pump();
+  }
+
+  /** Graceful-shutdown timeout or fast stop: end the session now. */
+  shutdown(kind: 'shutdown' | 'fast'): void {
+    if (this.phase === 'relay' && this.relay !== null) {
+      this.relay.shutdown();
+      return;
+    }
+    // nginx leaves pre-auth sessions to their own timeout on a graceful shutdown; a fast stop cuts.
+    if (kind === 'fast' || this.phase === 'upstream' || this.phase === 'auth') this.abort('shutdown');
+  }
+
+  // ---- input ----------------------------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.bytesFromClient += chunk.length;
+    this.pending.push(chunk);
+    this.pump();
+  };
+
+  private readonly onDrain = (): void => {
+    if (!this.writeBlocked) return;
+    this.writeBlocked = false;
+    this.pump();
+  };
+
+  /** Copy pending chunks into the command buffer as far as it has room (compacting first). */
+  private fill(): void {
+    if (this.pending.length === 0) return;
+    this.buf ??= this.cmdPool.acquire();
+    const buf = this.buf;
+    if (this.start > 0 && this.end === buf.length) {
+      buf.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    while (this.pending.length > 0 && this.end < buf.length) {
+      const chunk = this.pending[0] as Buffer;
+      const n = Math.min(chunk.length, buf.length - this.end);
+      chunk.copy(buf, this.end, 0, n);
+      this.end += n;
+      if (n === chunk.length) this.pending.shift();
+      else this.pending[0] = chunk.subarray(n);
+    }
+  }
+
+  private get canProcess(): boolean {
+    return this.phase === 'preauth' && !this.writeBlocked;
+  }
+
+  /** Handle buffered commands one at a time until input runs out or something must be waited for. */
+  private pump(): void {
+    const b = this.rt.binding;
+    while (this.canProcess) {
+      this.fill();
+      const buf = this.buf;
+      if (buf === null || this.start === this.end) break;
+      const r = b.module.feed(this.state, buf, this.start, this.end, b.settings);
+      this.state = r.state;
+      this.start += r.consumed;
+      if (this.start === this.end) this.start = this.end = 0;
+      if (r.consumed === 0 && r.actions.length === 0) {
+        // Need more bytes. After fill(), leftover pending input means the buffer is full: too long.
+        if (this.end - this.start < buf.length) break;
+        this.apply(b.module.overflow(this.state, buf, this.start, this.end, b.settings));
+        continue;
+      }
+      this.apply(r);
+    }
+    this.flowControl();
+  }
+
+  /** Read from the socket only while commands can be handled and nothing is waiting. */
+  private flowControl(): void {
+    if (this.phase === 'closed' || this.phase === 'relay') return;
+    const want = this.canProcess && this.pending.length === 0;
+    if (want) {
+      if (this.socket.isPaused()) this.socket.resume();
+    } else if (!this.socket.isPaused()) {
+      this.socket.pause();
+    }
+  }
+
+  // ---- actions --------------------------------------------------------------------------------
+
+  private apply(step: Step<unknown>): void {
+    this.state = step.state;
+    this.run(step.actions);
+  }
+
+  private run(actions: readonly Action[]): void {
+    if (actions.length === 0) return;
+    const sock = this.socket;
+    // One write per burst of replies (ARCHITECTURE: a write per protocol line was the main cost).
+    sock.cork();
+    try {
+      for (const a of actions) {
+        if (this.phase === 'closing' || this.phase === 'closed') break;
+        switch (a.type) {
+          case 'reply':
+            this.write(a.data);
+            break;
+          case 'log':
+            this.log(a.level, a.message, AUTH_STATE);
+            break;
+          case 'close':
+            this.closeAfterFlush(a.reason);
+            break;
+          case 'startTls':
+            this.startTls();
+            break;
+          case 'authenticate':
+            this.authenticate(a.request, a.upstream);
+            break;
+          case 'resolveClientHost':
+            this.resolveClientHost();
+            break;
+          case 'delay':
+            this.delay(a.ms);
+            break;
+        }
+      }
+    } finally {
+      sock.uncork();
+    }
+  }
+
+  private write(data: Buffer): void {
+    this.bytesToClient += data.length;
+    if (!this.socket.write(data)) this.writeBlocked = true;
+  }
+
+  private log(level: LogLevel, message: string, action: string | null, err?: { errno: number; text: string }): void {
+    const logger = this.rt.logger;
+    if (!logger.enabled(level)) return;
+    logger.log(level, message, {
+      ctx: this.ctx,
+      ...(action === null ? {} : { action }),
+      ...(err === undefined ? {} : { err }),
+    });
+  }
+
+  // ---- deadline -------------------------------------------------------------------------------
+
+  /** nginx's `timeout`: one deadline from the greeting (Q-3 mirrored), re-armed after Auth-Wait. */
+  private armDeadline(): void {
+    this.clearDeadline();
+    this.deadline = setTimeout(this.onDeadline, this.rt.server.timeoutMs);
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline !== null) {
+      clearTimeout(this.deadline);
+      this.deadline = null;
+    }
+  }
+
+  private readonly onDeadline = (): void => {
+    this.deadline = null;
+    if (this.phase === 'closed') return;
+    this.log('info', 'client timed out', this.phase === 'tls' ? 'in starttls state' : AUTH_STATE, {
+      errno: 110,
+      text: 'Connection timed out',
+    });
+    this.abort('timeout');
+  };
+
+  // ---- STARTTLS -------------------------------------------------------------------------------
+
+  private startTls(): void {
+    const tls = this.rt.tls;
+    if (tls === null) {
+      // The config requires certificates for starttls; a machine asking without them is a bug.
+      this.log('error', 'STARTTLS requested but TLS is not configured for this server', AUTH_STATE);
+      this.write(this.rt.binding.module.internalError);
+      this.closeAfterFlush('internalError');
+      return;
+    }
+    this.phase = 'tls';
+    // The STARTTLS injection fix: every byte the client sent behind the command is thrown away.
+    this.pending.length = 0;
+    this.start = this.end = 0;
+    this.socket.pause();
+    const plain = this.socket;
+    // Upgrade only once the reply to STARTTLS has left, so it is not encrypted.
+    plain.write(Buffer.alloc(0), () => {
+      if (this.phase !== 'tls') return;
+      this.pending.length = 0;
+      plain.removeListener('data', this.onData);
+      plain.removeListener('end', this.onEnd);
+      plain.removeListener('error', this.onError);
+      plain.removeListener('close', this.onClose);
+      plain.removeListener('drain', this.onDrain);
+      plain.on('error', noop);
+      tls.upgrade(plain).then(
+        ({ socket, info }) => {
+          this.socket = socket;
+          socket.on('data', this.onData);
+          socket.on('end', this.onEnd);
+          socket.on('error', this.onError);
+          socket.on('close', this.onClose);
+          socket.on('drain', this.onDrain);
+          if (this.phase !== 'tls') {
+            socket.destroy();
+            return;
+          }
+          this.tlsInfo = info;
+          this.ctx.usingStarttls = true;
+          this.phase = 'preauth';
+          const b = this.rt.binding;
+          this.apply(b.module.tlsStarted(this.state, b.settings));
+          this.pump();
+        },
+        (err: unknown) => {
+          if (this.phase !== 'tls') return;
+          const e = err as NodeJS.ErrnoException;
+          this.log('info', `SSL handshake failed: ${e.message}`, 'SSL handshaking');
+          this.endReason = 'clientClosed';
+          plain.destroy();
+          this.finalize();
+        },
+      );
+    });
+  }
+
+  // ---- SMTP host lookup and greeting delay ------------------------------------------------------
+
+  private resolveClientHost(): void {
+    // Without a resolver nginx uses the placeholder at once (reference 4.3.1); the lookup itself is
+    // wired in when the SMTP resolver lands (server-runtime provides it).
+    this.phase = 'greeting';
+    const lookup = this.rt.lookupClientHost;
+    const done = (host: string): void => {
+      if (this.phase === 'closed' || this.phase === 'closing') return;
+      this.clientHost = host;
+      this.phase = 'preauth';
+      const m = this.rt.binding.module;
+      if (m.hostResolved) this.apply(m.hostResolved(this.state, Buffer.from(host, 'latin1'), this.rt.binding.settings));
+      this.pump();
+    };
+    if (lookup === undefined) {
+      done('[UNAVAILABLE]');
+      return;
+    }
+    lookup(this.ctx.client).then(
+      (r) => {
+        if (r.log) this.log(r.log.level, r.log.message, r.log.action);
+        done(r.host);
+      },
+      () => {
+        done('[TEMPUNAVAIL]');
+      },
+    );
+  }
+
+  private delay(ms: number): void {
+    // During the delay the machine stays in its delay state: bytes that arrive are fed to it (and
+    // refused), so reading continues.
+    this.waitTimer = setTimeout(() => {
+      this.waitTimer = null;
+      if (this.phase !== 'preauth') return;
+      const m = this.rt.binding.module;
+      if (m.delayElapsed) this.apply(m.delayElapsed(this.state, this.rt.binding.settings));
+      this.pump();
+    }, ms);
+  }
+
+  // ---- auth_http --------------------------------------------------------------------------------
+
+  private authenticate(request: AuthRequest, upstream: UpstreamLoginContext): void {
+    this.phase = 'auth';
+    this.clearDeadline();
+    this.attempt++;
+    this.method = request.method;
+    if (request.login.length > 0) this.ctx.login = loginForLog(request.login);
+    const needPassword =
+      request.method === 'apop' || request.method === 'cram-md5' || request.method === 'external';
+    this.rt.auth
+      .authenticate({
+        request,
+        protocol: this.rt.binding.name,
+        attempt: this.attempt,
+        clientIp: this.ctx.client,
+        clientHost: this.clientHost,
+        proxyProtocol: null,
+        tls: this.tlsInfo,
+        needPassword: needPassword && this.rt.binding.name !== 'smtp',
+      })
+      .then(
+        (result) => {
+          this.onAuthResult(result, request, upstream, needPassword);
+        },
+        (err: unknown) => {
+          this.onAuthResult(
+            { type: 'error', level: 'error', message: `auth http request failed: ${String(err)}` },
+            request,
+            upstream,
+            needPassword,
+          );
+        },
+      );
+  }
+
+  private onAuthResult(
+    result: AuthHttpResult,
+    request: AuthRequest,
+    upstream: UpstreamLoginContext,
+    needPassword: boolean,
+  ): void {
+    if (this.phase !== 'auth') return; // the client went away meanwhile
+    const m = this.rt.binding.module;
+    const settings = this.rt.binding.settings;
+    switch (result.type) {
+      case 'ok':
+        if (result.user !== null) this.ctx.login = loginForLog(result.user);
+        this.connectUpstream(result, request, upstream, needPassword);
+        return;
+      case 'fail': {
+        this.log('info', `client login failed: "${loginForLog(result.text)}"`, HTTP_AUTH_STATE);
+        const failure = { text: result.text, smtpErrorCode: result.errorCode, retry: result.waitSec > 0 };
+        if (result.waitSec > 0) {
+          // nginx: wait with the client's input held, then reply and let it try again.
+          this.phase = 'authWait';
+          this.waitTimer = setTimeout(() => {
+            this.waitTimer = null;
+            if (this.phase !== 'authWait') return;
+            this.phase = 'preauth';
+            this.armDeadline();
+            this.apply(m.authFailed(this.state, failure, settings));
+            this.pump();
+          }, result.waitSec * 1000);
+          return;
+        }
+        this.phase = 'preauth';
+        this.apply(m.authFailed(this.state, failure, settings));
+        this.closeAfterFlush('authFailed');
+        return;
+      }
+      case 'wait':
+      case 'error': {
+        if (result.type === 'error') this.log(result.level, result.message, HTTP_AUTH_STATE, result.err);
+        else this.log('error', 'auth http server kept answering WAIT', HTTP_AUTH_STATE);
+        this.phase = 'preauth';
+        this.write(m.internalError);
+        this.closeAfterFlush('internalError');
+        return;
+      }
+    }
+  }
+
+  // ---- upstream login and relay ------------------------------------------------------------------
+
+  private connectUpstream(
+    result: Extract<AuthHttpResult, { type: 'ok' }>,
+    request: AuthRequest,
+    upstream: UpstreamLoginContext,
+    needPassword: boolean,
+  ): void {
+    this.phase = 'upstream';
+    this.ctx.upstream = result.upstreamText;
+    const b = this.rt.binding;
+    const server = this.rt.server;
+    const password = result.pass ?? (needPassword ? null : request.password);
+    const loginState = b.login.start(
+      upstream,
+      { login: result.user ?? request.login, password },
+      {
+        ...b.loginSettings,
+        clientAddr: this.ctx.client,
+        clientIsIpv6: this.ctx.client.includes(':'),
+        clientHost: this.clientHost === '' ? '[UNAVAILABLE]' : this.clientHost,
+      },
+    );
+    this.driver = new LoginDriver({
+      target: { host: result.server, port: result.port },
+      addrText: result.upstreamText,
+      module: b.login,
+      state: loginState,
+      pool: this.rt.pools.get(server.proxyBufferBytes),
+      timeoutMs: server.timeoutMs,
+      passErrorMessage: server.proxyPassErrorMessage,
+      proxyHeader: null,
+      onOutcome: this.onLoginOutcome,
+    });
+  }
+
+  private readonly onLoginOutcome = (outcome: LoginOutcome): void => {
+    this.driver = null;
+    if (this.phase !== 'upstream') {
+      if (outcome.type === 'done') outcome.upstream.destroy();
+      return;
+    }
+    if (outcome.type === 'failed') {
+      const l = outcome.log;
+      this.log(l.level, l.message, l.action, l.err);
+      this.phase = 'preauth';
+      this.write(outcome.backendReply ?? this.rt.binding.module.internalError);
+      this.closeAfterFlush('internalError');
+      return;
+    }
+    this.phase = 'relay';
+    this.log('info', 'client logged in', null);
+    this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('end', this.onEnd);
+    this.socket.removeListener('error', this.onError);
+    this.socket.removeListener('close', this.onClose);
+    this.socket.removeListener('drain', this.onDrain);
+    this.write(outcome.reply);
+    // Bytes the client pipelined behind its login command go to the backend first (reference 5.5).
+    const parts: Buffer[] = [];
+    if (this.buf !== null && this.end > this.start) parts.push(Buffer.from(this.buf.subarray(this.start, this.end)));
+    for (const p of this.pending) parts.push(p);
+    this.pending.length = 0;
+    this.releaseCmdBuffer();
+    const toUpstream = parts.length === 0 ? null : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    const bytesBefore = { from: this.bytesFromClient, to: this.bytesToClient };
+    this.relay = new Relay({
+      client: this.socket,
+      upstream: outcome.upstream,
+      pool: this.rt.pools.get(this.rt.server.proxyBufferBytes),
+      proxyTimeoutMs: this.rt.server.proxyTimeoutMs,
+      onEnd: (end, relay) => {
+        // The pipelined bytes were counted when they arrived; the relay counts them again.
+        this.bytesFromClient = bytesBefore.from + relay.bytesFromClient - (toUpstream?.length ?? 0);
+        this.bytesToClient = bytesBefore.to + relay.bytesToClient;
+        this.onRelayEnd(end);
+      },
+    });
+    this.relay.start(toUpstream, outcome.leftover);
+  };
+
+  private onRelayEnd(end: RelayEnd): void {
+    switch (end.kind) {
+      case 'done':
+        this.log('info', 'proxied session done', null);
+        this.endReason = 'proxied';
+        break;
+      case 'timeout':
+        this.log('info', 'client timed out', 'proxying', { errno: 110, text: 'Connection timed out' });
+        this.endReason = 'proxyTimeout';
+        break;
+      case 'clientError':
+        this.log('info', 'recv() failed', 'proxying and reading from client', errnoOf(end.err));
+        this.endReason = 'clientClosed';
+        break;
+      case 'upstreamError':
+        this.log('error', 'recv() failed', 'proxying and reading from upstream', errnoOf(end.err));
+        this.endReason = 'upstreamClosed';
+        break;
+      case 'shutdown':
+        this.log('info', 'shutdown timeout', 'proxying');
+        this.endReason = 'shutdown';
+        break;
+    }
+    this.finalize();
+  }
+
+  // ---- ending -----------------------------------------------------------------------------------
+
+  private readonly onEnd = (): void => {
+    // The client closed before logging in: nginx closes without a log line.
+    if (this.phase === 'closing') return;
+    this.abort('clientClosed');
+  };
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    if (this.phase === 'closed') return;
+    if (this.phase !== 'closing') {
+      this.log('info', 'recv() failed', AUTH_STATE, errnoOf(err));
+      this.endReason = 'clientClosed';
+    }
+    this.socket.destroy();
+  };
+
+  private readonly onClose = (): void => {
+    if (this.phase === 'closed' || this.phase === 'relay') return;
+    if (this.phase !== 'closing') this.endReason = this.endReason === 'clientClosed' ? 'clientClosed' : this.endReason;
+    this.finalize();
+  };
+
+  /** Queue nothing more; close once what was written has left (nginx's `s->quit`). */
+  private closeAfterFlush(reason: EndReason): void {
+    if (this.phase === 'closing' || this.phase === 'closed') return;
+    this.endReason = reason;
+    this.phase = 'closing';
+    this.stopWork();
+    this.socket.end();
+    // A client that never reads its last reply must not hold the session: bounded by `timeout`.
+    this.waitTimer = setTimeout(() => {
+      this.socket.destroy();
+    }, this.rt.server.timeoutMs);
+    this.waitTimer.unref();
+  }
+
+  /** Close now, without flushing. */
+  private abort(reason: EndReason): void {
+    if (this.phase === 'closed') return;
+    this.endReason = reason;
+    if (this.phase === 'relay' && this.relay !== null) {
+      this.relay.shutdown();
+      return;
+    }
+    this.phase = 'closing';
+    this.stopWork();
+    this.socket.destroy();
+  }
+
+  private stopWork(): void {
+    this.clearDeadline();
+    if (this.driver !== null) {
+      this.driver.abort();
+      this.driver = null;
+    }
+    this.pending.length = 0;
+  }
+
+  private releaseCmdBuffer(): void {
+    if (this.buf !== null) {
+      this.cmdPool.release(this.buf);
+      this.buf = null;
+      this.start = this.end = 0;
+    }
+  }
+
+  private finalize(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.stopWork();
+    if (this.waitTimer !== null) {
+      clearTimeout(this.waitTimer);
+      this.waitTimer = null;
+    }
+    this.releaseCmdBuffer();
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (this.rt.logger.enabled('info')) {
+      this.rt.logger.info(
+        sessionClosedMessage({
+          reason: this.endReason,
+          durationMs: Date.now() - this.startedAt,
+          bytesFromClient: this.bytesFromClient,
+          bytesToClient: this.bytesToClient,
+          method: this.method,
+          tls: this.tlsInfo?.protocol ?? null,
+        }),
+        {
+          ctx: this.ctx,
+          fields: {
+            reason: this.endReason,
+            durationMs: Date.now() - this.startedAt,
+            bytesIn: this.bytesFromClient,
+            bytesOut: this.bytesToClient,
+            method: this.method,
+            tls: this.tlsInfo?.protocol ?? null,
+          },
+        },
+      );
+    }
+    this.resolveClosed();
+  }
+}
+
+function noop(): void {
+  // errors on the discarded plain socket are reported by the TLS socket
+}
