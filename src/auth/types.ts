@@ -60,4 +60,28 @@ export type AuthHttpResult =
       readonly message: string;
       readonly level: 'error' | 'crit';
       readonly err?: { readonly errno: number; readonly text: string };
+      /** what went wrong, for metrics and error codes (set by the proxy's client; see AuthHttpErrorKind) */
+      readonly kind?: AuthHttpErrorKind;
     };
+
+/**
+ * Why an auth_http request ended in an internal error (added for metrics; the log text is `message`).
+ * - `connect`: connect() failed; `timeout`: auth_http_timeout passed; `io`: send() or recv() failed;
+ * - `closed`: the server closed before the end of the headers; `invalid`: a malformed status or header
+ *   line; `tooBig`: headers over auth_http_max_response;
+ * - `noServer`, `noPassword`, `badServer`, `badPort`: a success response nginx refuses (reference 3.5);
+ * - `waitLimit`: too many WAIT answers in a row (Q-7 fix); `aborted`: the session gave up waiting.
+ */
+export type AuthHttpErrorKind =
+  | 'connect'
+  | 'timeout'
+  | 'io'
+  | 'closed'
+  | 'invalid'
+  | 'tooBig'
+  | 'noServer'
+  | 'noPassword'
+  | 'badServer'
+  | 'badPort'
+  | 'waitLimit'
+  | 'aborted';

@@ -33,6 +33,11 @@ export interface LogExtra {
   readonly err?: { readonly errno: number; readonly text: string };
   /** the session's context; absent for process-level lines */
   readonly ctx?: SessionLogContext;
+  /**
+   * nginx's `*<cid>` prefix without the mail context suffix: for lines logged before the session's
+   * context exists (the `client … connected to …` line). Ignored when `ctx` is given.
+   */
+  readonly cid?: number;
   /** extra structured fields (JSON format only; the nginx text format ignores them) */
   readonly fields?: Readonly<Record<string, string | number | boolean | null>>;
 }

@@ -65,7 +65,15 @@ export interface AuthRequest {
 
 /** A finished client-side login the upstream phase needs: protocol details beyond credentials. */
 export type UpstreamLoginContext =
-  | { readonly protocol: 'imap'; readonly tag: Buffer /* includes its trailing space, as nginx keeps it */ }
+  | {
+      readonly protocol: 'imap';
+      readonly tag: Buffer /* includes its trailing space, as nginx keeps it */;
+      /**
+       * Ours: the client's last ID parameters before login in canonical form (`NIL` or
+       * `("key" "value" ...)`, quoted strings and NILs only); null or absent when it sent no ID.
+       */
+      readonly clientId?: Buffer | null;
+    }
   | { readonly protocol: 'pop3' }
   | {
       readonly protocol: 'smtp';

@@ -22,8 +22,12 @@ export interface ProtocolBinding {
   readonly module: ProtocolModule<unknown, unknown>;
   readonly settings: unknown;
   readonly login: UpstreamLoginModule<unknown>;
-  /** per-server part of the upstream login settings; the session adds the client's address and host */
-  readonly loginSettings: Omit<UpstreamLoginSettings, 'clientAddr' | 'clientIsIpv6' | 'clientHost'>;
+  /**
+   * per-server part of the upstream login settings; the session adds the client's address and host.
+   * Protocols may read extra fields (IMAP: proxyBufferBytes, forwardId), so this is open-ended.
+   */
+  readonly loginSettings: Omit<UpstreamLoginSettings, 'clientAddr' | 'clientIsIpv6' | 'clientHost'> &
+    Readonly<Record<string, unknown>>;
   /** the client command buffer size (imap/smtp/pop3_client_buffer) */
   readonly clientBufferBytes: number;
 }

@@ -19,7 +19,7 @@ import type { SessionLogContext, LogLevel } from '../log/types.js';
 import type { BufferPool } from '../relay/buffer-pool.js';
 import { LoginDriver, errnoOf, type LoginOutcome } from '../relay/login-driver.js';
 import { Relay, type RelayEnd } from '../relay/relay.js';
-import type { ClientTlsInfo, ServerRuntime, SessionStart } from './session-types.js';
+import type { ClientTlsInfo, ServerRuntime, SessionStart, TlsPort } from './session-types.js';
 import { loginForLog, sessionClosedMessage } from './session-log.js';
 
 type Phase = 'greeting' | 'preauth' | 'tls' | 'auth' | 'authWait' | 'upstream' | 'relay' | 'closing' | 'closed';
@@ -75,11 +75,7 @@ export class Session {
       login: null,
       upstream: null,
     };
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.on('drain', this.onDrain);
+    this.attach(socket);
   }
 
   /** Send the greeting and start reading commands. */
@@ -255,7 +251,7 @@ export class Session {
   private readonly onDeadline = (): void => {
     this.deadline = null;
     if (this.phase === 'closed') return;
-    this.log('info', 'client timed out', this.phase === 'tls' ? 'in starttls state' : AUTH_STATE, {
+    this.log('info', 'client timed out', this.phase === 'tls' ? 'SSL handshaking' : AUTH_STATE, {
       errno: 110,
       text: 'Connection timed out',
     });
@@ -278,46 +274,72 @@ export class Session {
     this.pending.length = 0;
     this.start = this.end = 0;
     this.socket.pause();
-    const plain = this.socket;
     // Upgrade only once the reply to STARTTLS has left, so it is not encrypted.
-    plain.write(Buffer.alloc(0), () => {
+    this.socket.write(Buffer.alloc(0), () => {
       if (this.phase !== 'tls') return;
       this.pending.length = 0;
-      plain.removeListener('data', this.onData);
-      plain.removeListener('end', this.onEnd);
-      plain.removeListener('error', this.onError);
-      plain.removeListener('close', this.onClose);
-      plain.removeListener('drain', this.onDrain);
-      plain.on('error', noop);
-      tls.upgrade(plain).then(
-        ({ socket, info }) => {
-          this.socket = socket;
-          socket.on('data', this.onData);
-          socket.on('end', this.onEnd);
-          socket.on('error', this.onError);
-          socket.on('close', this.onClose);
-          socket.on('drain', this.onDrain);
-          if (this.phase !== 'tls') {
-            socket.destroy();
-            return;
-          }
-          this.tlsInfo = info;
-          this.ctx.usingStarttls = true;
-          this.phase = 'preauth';
-          const b = this.rt.binding;
-          this.apply(b.module.tlsStarted(this.state, b.settings));
-          this.pump();
-        },
-        (err: unknown) => {
-          if (this.phase !== 'tls') return;
-          const e = err as NodeJS.ErrnoException;
-          this.log('info', `SSL handshake failed: ${e.message}`, 'SSL handshaking');
-          this.endReason = 'clientClosed';
-          plain.destroy();
-          this.finalize();
-        },
-      );
+      this.upgrade(tls, () => {
+        this.ctx.usingStarttls = true;
+        this.phase = 'preauth';
+        const b = this.rt.binding;
+        this.apply(b.module.tlsStarted(this.state, b.settings));
+        this.pump();
+      });
     });
+  }
+
+  /** `listen ... ssl`: the handshake comes first, under the `timeout` deadline, then the greeting. */
+  beginWithTls(tls: TlsPort): void {
+    this.phase = 'tls';
+    this.armDeadline();
+    this.socket.pause();
+    this.upgrade(tls, (info) => {
+      this.begin(info);
+    });
+  }
+
+  /** Swap the plain socket for a TLS one; on failure the session ends (nginx logs at info). */
+  private upgrade(tls: TlsPort, then: (info: ClientTlsInfo) => void): void {
+    const plain = this.socket;
+    this.detach(plain);
+    plain.on('error', noop);
+    tls.upgrade(plain).then(
+      ({ socket, info }) => {
+        this.socket = socket;
+        this.attach(socket);
+        if (this.phase !== 'tls') {
+          socket.destroy();
+          return;
+        }
+        this.tlsInfo = info;
+        then(info);
+      },
+      (err: unknown) => {
+        if (this.phase !== 'tls') return;
+        const message = err instanceof Error ? err.message : String(err);
+        this.log('info', message, 'SSL handshaking');
+        this.endReason = 'clientClosed';
+        this.clearDeadline();
+        plain.destroy();
+        this.finalize();
+      },
+    );
+  }
+
+  private attach(socket: Socket): void {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+  }
+
+  private detach(socket: Socket): void {
+    socket.removeListener('data', this.onData);
+    socket.removeListener('end', this.onEnd);
+    socket.removeListener('error', this.onError);
+    socket.removeListener('close', this.onClose);
+    socket.removeListener('drain', this.onDrain);
   }
 
   // ---- SMTP host lookup and greeting delay ------------------------------------------------------
@@ -497,11 +519,7 @@ export class Session {
     }
     this.phase = 'relay';
     this.log('info', 'client logged in', null);
-    this.socket.removeListener('data', this.onData);
-    this.socket.removeListener('end', this.onEnd);
-    this.socket.removeListener('error', this.onError);
-    this.socket.removeListener('close', this.onClose);
-    this.socket.removeListener('drain', this.onDrain);
+    this.detach(this.socket);
     this.write(outcome.reply);
     // Bytes the client pipelined behind its login command go to the backend first (reference 5.5).
     const parts: Buffer[] = [];

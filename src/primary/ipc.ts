@@ -1,0 +1,134 @@
+/**
+ * The messages between the primary and its workers (child_process IPC, JSON plus an optional handle),
+ * with runtime guards: a worker trusts nothing it did not check, and neither does the primary.
+ *
+ * Owns: the wire contract of both directions. Does not own what either side does with a message.
+ * (worker/ipc.ts re-exports it: the one shared contract of the two processes.)
+ */
+import type { MainConfig } from '../config/types.js';
+
+/** One listening socket as the primary opened it (reference 2.4 grouping). */
+export interface ListenerSpec {
+  /** stable for the life of the socket, across reloads */
+  readonly id: number;
+  /** nginx's text of the socket's own address (`0.0.0.0:143`, `unix:/run/x.sock`) */
+  readonly addrText: string;
+  readonly backlog: number;
+  /**
+   * Every server/listen pair this socket serves: the wildcard's own first, then the specific
+   * addresses that share it. The worker picks by the connection's local address (getsockname).
+   */
+  readonly targets: readonly ListenerTarget[];
+}
+
+export interface ListenerTarget {
+  readonly serverIndex: number;
+  readonly listenIndex: number;
+  /** IP literal of the listen (tcp), '' for unix */
+  readonly host: string;
+  readonly port: number;
+}
+
+export type PrimaryMessage =
+  /** first message: the resolved configuration (plain JSON) and this worker's identity */
+  | {
+      readonly type: 'config';
+      readonly generation: number;
+      readonly slot: number;
+      readonly config: MainConfig;
+      readonly listeners: readonly ListenerSpec[];
+    }
+  /** shared policy: the listening handle for a spec (sent with the handle, `keepOpen`) */
+  | { readonly type: 'listener'; readonly id: number }
+  /** least_conn policy: one accepted connection, paused, with its connection number */
+  | { readonly type: 'connection'; readonly id: number; readonly cid: number }
+  /** a block of connection numbers `[start, start + count)` */
+  | { readonly type: 'cids'; readonly start: number; readonly count: number }
+  /** graceful: stop accepting, let sessions end (worker_shutdown_timeout), exit */
+  | { readonly type: 'drain' }
+  /** fast: shut every session now, exit */
+  | { readonly type: 'stop' }
+  | { readonly type: 'reopen' };
+
+export type WorkerMessage =
+  /** every listener is listening (shared) or the configuration is in place (least_conn) */
+  | { readonly type: 'ready' }
+  /** the current connection-number block is running low */
+  | { readonly type: 'needCids' }
+  /** shared policy: the worker has room again; send the listener's handle once more */
+  | { readonly type: 'relisten'; readonly id: number }
+  /** least_conn: sessions closed since the last report (batched, not one message per session) */
+  | { readonly type: 'closed'; readonly count: number };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isTarget(v: unknown): v is ListenerTarget {
+  return (
+    isRecord(v) &&
+    isCount(v['serverIndex']) &&
+    isCount(v['listenIndex']) &&
+    typeof v['host'] === 'string' &&
+    isCount(v['port'])
+  );
+}
+
+function isSpec(v: unknown): v is ListenerSpec {
+  return (
+    isRecord(v) &&
+    isCount(v['id']) &&
+    typeof v['addrText'] === 'string' &&
+    isCount(v['backlog']) &&
+    Array.isArray(v['targets']) &&
+    v['targets'].length > 0 &&
+    v['targets'].every(isTarget)
+  );
+}
+
+/** Guard for what a worker receives. The config's inner shape is the primary's own output. */
+export function isPrimaryMessage(v: unknown): v is PrimaryMessage {
+  if (!isRecord(v)) return false;
+  switch (v['type']) {
+    case 'config':
+      return (
+        isCount(v['generation']) &&
+        isCount(v['slot']) &&
+        isRecord(v['config']) &&
+        Array.isArray(v['listeners']) &&
+        v['listeners'].every(isSpec)
+      );
+    case 'listener':
+      return isCount(v['id']);
+    case 'connection':
+      return isCount(v['id']) && isCount(v['cid']);
+    case 'cids':
+      return isCount(v['start']) && isCount(v['count']) && v['count'] > 0;
+    case 'drain':
+    case 'stop':
+    case 'reopen':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Guard for what the primary receives. */
+export function isWorkerMessage(v: unknown): v is WorkerMessage {
+  if (!isRecord(v)) return false;
+  switch (v['type']) {
+    case 'ready':
+    case 'needCids':
+      return true;
+    case 'relisten':
+      return isCount(v['id']);
+    case 'closed':
+      return isCount(v['count']) && v['count'] > 0;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The real ConnectionHandler: per configuration generation, one ServerRuntime per server block (the
+ * protocol binding, a shared auth client, the worker's buffer pools, TLS), and a Session per connection.
+ *
+ * Owns: building and sharing the per-server resources, and the steps before the greeting that belong
+ * to the listener (implicit TLS). Does not own the session's dialogue (session.ts).
+ */
+import type { Socket } from 'node:net';
+import type { MainConfig, ServerConfig } from '../config/types.js';
+import type { Logger } from '../log/types.js';
+import { AuthHttpClient, authHttpClientOptions } from '../auth/auth-http.js';
+import { BufferPools } from '../relay/buffer-pool.js';
+import type { ConnectionContext, ConnectionHandler, SessionHandle, ShutdownReason } from './connection-handler.js';
+import { protocolBinding } from './protocol-settings.js';
+import { Session } from './session.js';
+import type { AuthPort, ServerRuntime, TlsPort } from './session-types.js';
+
+export interface SessionHandlerOptions {
+  /** builds the TLS port of a server, or null when it has no TLS (listen ssl / starttls) */
+  readonly tlsFor?: (server: ServerConfig) => TlsPort | null;
+  /** SMTP `resolver`: the client host lookup of a server, or undefined when off */
+  readonly hostLookupFor?: (server: ServerConfig) => ServerRuntime['lookupClientHost'];
+  /** shared by every session of this worker; exposed so tests and metrics can read the counters */
+  readonly pools?: BufferPools;
+}
+
+export class SessionHandler implements ConnectionHandler {
+  readonly pools: BufferPools;
+  private readonly runtimes = new Map<ServerConfig, ServerRuntime>();
+  private readonly authClients = new Map<string, AuthHttpClient>();
+  private readonly options: SessionHandlerOptions;
+
+  constructor(_config: MainConfig, options: SessionHandlerOptions = {}) {
+    this.options = options;
+    this.pools = options.pools ?? new BufferPools();
+  }
+
+  start(socket: Socket, context: ConnectionContext): SessionHandle {
+    const runtime = this.runtimeFor(context.server, context.logger);
+    const session = new Session(socket, { cid: context.cid, runtime, listen: context.listen });
+    if (context.listen.ssl && runtime.tls !== null) {
+      const tls = runtime.tls;
+      session.beginWithTls(tls);
+    } else {
+      session.begin(null);
+    }
+    return {
+      closed: session.closed,
+      shutdown: (reason: ShutdownReason) => {
+        session.shutdown(reason);
+      },
+    };
+  }
+
+  close(): void {
+    for (const c of this.authClients.values()) c.close();
+    this.authClients.clear();
+    this.runtimes.clear();
+  }
+
+  private runtimeFor(server: ServerConfig, logger: Logger): ServerRuntime {
+    let rt = this.runtimes.get(server);
+    if (rt === undefined) {
+      const lookup = this.options.hostLookupFor?.(server);
+      rt = {
+        server,
+        binding: protocolBinding(server),
+        auth: this.authClientFor(server, logger),
+        pools: this.pools,
+        logger,
+        tls: this.options.tlsFor?.(server) ?? null,
+        ...(lookup === undefined ? {} : { lookupClientHost: lookup }),
+      };
+      this.runtimes.set(server, rt);
+    }
+    return rt;
+  }
+
+  /** Servers with the same auth_http target and settings share one client (and its keep-alive pool). */
+  private authClientFor(server: ServerConfig, logger: Logger): AuthPort {
+    const options = authHttpClientOptions(server);
+    const key = JSON.stringify(options);
+    let client = this.authClients.get(key);
+    if (client === undefined) {
+      client = new AuthHttpClient({ ...options, logger });
+      this.authClients.set(key, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The worker process (forked by the primary with child_process.fork): receives its configuration,
+ * listening handles or accepted connections over IPC, and runs them in a WorkerRuntime. Signals as
+ * nginx's workers: QUIT graceful, TERM/INT fast, USR1 reopen; HUP, USR2 and WINCH are ignored.
+ *
+ * Owns: the IPC/signal adapter of a worker. Does not own accepting or sessions (runtime.ts).
+ */
+import type { Socket } from 'node:net';
+import { LogSystem } from '../log/logger.js';
+import { ProxyError } from '../errors.js';
+import { isPrimaryMessage, type ListenerSpec, type PrimaryMessage, type WorkerMessage } from './ipc.js';
+import { WorkerRuntime } from './runtime.js';
+import { createConnectionHandler } from './handler-factory.js';
+
+/** Ask the primary for more connection numbers when fewer than this many are left. */
+const CID_LOW_WATER = 512;
+
+function send(msg: WorkerMessage): void {
+  if (process.connected && process.send !== undefined) process.send(msg);
+}
+
+let runtime: WorkerRuntime | null = null;
+let logs: LogSystem | null = null;
+let specs = new Map<number, ListenerSpec>();
+const early: { msg: PrimaryMessage; handle: unknown }[] = [];
+let starting = false;
+
+function exit(code: number): never {
+  logs?.close();
+  process.exit(code);
+}
+
+async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<void> {
+  const { config } = msg;
+  process.title = 'postern: worker process';
+  logs = new LogSystem({ format: config.logFormat, prefix: config.prefix, bindings: { role: 'worker', wid: msg.slot } });
+  const handler = await createConnectionHandler(config);
+  specs = new Map(msg.listeners.map((s) => [s.id, s]));
+  const shared = config.acceptPolicy === 'shared';
+  runtime = new WorkerRuntime({
+    config,
+    listeners: shared ? msg.listeners : [],
+    handler,
+    logs,
+    pauseWhenFull: true,
+    cidLowWater: CID_LOW_WATER,
+    hooks: {
+      ready: () => {
+        send({ type: 'ready' });
+      },
+      needCids: () => {
+        send({ type: 'needCids' });
+      },
+      relisten: (id) => {
+        send({ type: 'relisten', id });
+      },
+      closed: (count) => {
+        if (!shared) send({ type: 'closed', count });
+      },
+      exit,
+    },
+  });
+  if (!shared || msg.listeners.length === 0) runtime.readyWithoutHandles();
+  for (const e of early.splice(0)) dispatch(e.msg, e.handle);
+}
+
+function dispatch(msg: PrimaryMessage, handle: unknown): void {
+  if (msg.type === 'config') {
+    if (starting) return;
+    starting = true;
+    start(msg).catch((err: unknown) => {
+      process.stderr.write(`postern: [emerg] worker start failed: ${String(err)}\n`);
+      exit(2);
+    });
+    return;
+  }
+  if (runtime === null) {
+    early.push({ msg, handle });
+    return;
+  }
+  switch (msg.type) {
+    case 'listener':
+      runtime.listen(msg.id, handle);
+      return;
+    case 'connection': {
+      const spec = specs.get(msg.id);
+      const socket = handle as Socket | undefined;
+      if (spec === undefined || socket === undefined) {
+        socket?.destroy();
+        return;
+      }
+      runtime.accept(spec, socket, msg.cid);
+      return;
+    }
+    case 'cids':
+      runtime.addCids(msg.start, msg.count);
+      return;
+    case 'drain':
+      runtime.drain();
+      return;
+    case 'stop':
+      runtime.stop();
+      return;
+    case 'reopen':
+      runtime.reopenLogs();
+      return;
+  }
+}
+
+process.on('message', (msg: unknown, handle: unknown) => {
+  if (!isPrimaryMessage(msg)) {
+    const err = new ProxyError('ERR_IPC', 'malformed message from the primary');
+    runtime?.rootLogger.alert(err.message);
+    return;
+  }
+  dispatch(msg, handle);
+});
+
+function onSignal(action: (r: WorkerRuntime) => void): () => void {
+  return () => {
+    if (runtime === null) exit(0);
+    else action(runtime);
+  };
+}
+
+process.on('SIGQUIT', onSignal((r) => { r.drain(); }));
+process.on('SIGTERM', onSignal((r) => { r.stop(); }));
+process.on('SIGINT', onSignal((r) => { r.stop(); }));
+process.on('SIGUSR1', () => runtime?.reopenLogs());
+for (const sig of ['SIGHUP', 'SIGUSR2', 'SIGWINCH'] as const) process.on(sig, () => undefined);
+// The primary is gone: finish what is open rather than leave clients hanging or linger forever.
+process.on('disconnect', onSignal((r) => { r.drain(); }));
