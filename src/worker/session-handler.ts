@@ -9,11 +9,13 @@ import type { Socket } from 'node:net';
 import type { MainConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import { AuthHttpClient, authHttpClientOptions } from '../auth/auth-http.js';
+import { ClientHostResolver, resolveClientHost } from '../net/client-host.js';
 import { BufferPools } from '../relay/buffer-pool.js';
 import type { ConnectionContext, ConnectionHandler, SessionHandle, ShutdownReason } from './connection-handler.js';
 import { protocolBinding } from './protocol-settings.js';
 import { Session } from './session.js';
 import type { AuthPort, ServerRuntime, TlsPort } from './session-types.js';
+import { NULL_METRICS, type SessionMetrics } from '../metrics/types.js';
 
 export interface SessionHandlerOptions {
   /** builds the TLS port of a server, or null when it has no TLS (listen ssl / starttls) */
@@ -22,6 +24,8 @@ export interface SessionHandlerOptions {
   readonly hostLookupFor?: (server: ServerConfig) => ServerRuntime['lookupClientHost'];
   /** shared by every session of this worker; exposed so tests and metrics can read the counters */
   readonly pools?: BufferPools;
+  /** where sessions report metrics events (default: dropped) */
+  readonly metrics?: SessionMetrics;
 }
 
 export class SessionHandler implements ConnectionHandler {
@@ -61,13 +65,14 @@ export class SessionHandler implements ConnectionHandler {
   private runtimeFor(server: ServerConfig, logger: Logger): ServerRuntime {
     let rt = this.runtimes.get(server);
     if (rt === undefined) {
-      const lookup = this.options.hostLookupFor?.(server);
+      const lookup = this.options.hostLookupFor ? this.options.hostLookupFor(server) : defaultHostLookup(server);
       rt = {
         server,
         binding: protocolBinding(server),
         auth: this.authClientFor(server, logger),
         pools: this.pools,
         logger,
+        metrics: this.options.metrics ?? NULL_METRICS,
         tls: this.options.tlsFor?.(server) ?? null,
         ...(lookup === undefined ? {} : { lookupClientHost: lookup }),
       };
@@ -82,9 +87,30 @@ export class SessionHandler implements ConnectionHandler {
     const key = JSON.stringify(options);
     let client = this.authClients.get(key);
     if (client === undefined) {
-      client = new AuthHttpClient({ ...options, logger });
+      const metrics = this.options.metrics ?? NULL_METRICS;
+      client = new AuthHttpClient({
+        ...options,
+        logger,
+        onResult: (r, ms) => {
+          metrics.authHttp(ms, r.type, r.type === 'error' ? (r.kind ?? null) : null);
+        },
+      });
       this.authClients.set(key, client);
     }
     return client;
   }
+}
+
+/** SMTP with a `resolver`: nginx's PTR + forward-confirm lookup (reference 4.3.1); undefined when off. */
+function defaultHostLookup(server: ServerConfig): ServerRuntime['lookupClientHost'] {
+  const r = server.resolver;
+  if (server.protocol !== 'smtp' || r === null) return undefined;
+  const resolver = new ClientHostResolver({
+    servers: r.addresses,
+    timeoutMs: server.resolverTimeoutMs,
+    ipv4: r.ipv4,
+    ipv6: r.ipv6,
+  });
+  return (clientIp: string) =>
+    resolveClientHost(resolver, clientIp === 'unix:' ? { kind: 'unix', address: '' } : { kind: 'tcp', address: clientIp });
 }

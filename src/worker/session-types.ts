@@ -14,6 +14,7 @@ import type {
 import type { AuthHttpResult } from '../auth/types.js';
 import type { BufferPools } from '../relay/buffer-pool.js';
 import type { Logger } from '../log/types.js';
+import type { SessionMetrics } from '../metrics/types.js';
 
 /** A protocol with its settings, type parameters hidden so sessions of every protocol share one shape. */
 export interface ProtocolBinding {
@@ -86,6 +87,7 @@ export interface ServerRuntime {
   readonly auth: AuthPort;
   readonly pools: BufferPools;
   readonly logger: Logger;
+  readonly metrics: SessionMetrics;
   /** null when the server has neither `listen ... ssl` nor `starttls` */
   readonly tls: TlsPort | null;
   /** SMTP with a `resolver`: the client's host name lookup (reference 4.3.1); absent = `[UNAVAILABLE]` */

@@ -56,6 +56,7 @@ export class Session {
   private bytesFromClient = 0;
   private bytesToClient = 0;
   private method: string | null = null;
+  private upstreamStartedAt = 0;
 
   constructor(socket: Socket, start: SessionStart) {
     this.socket = socket;
@@ -76,6 +77,7 @@ export class Session {
       upstream: null,
     };
     this.attach(socket);
+    this.rt.metrics.sessionStarted(this.rt.binding.name, this.ctx.server);
   }
 
   /** Send the greeting and start reading commands. */
@@ -312,11 +314,13 @@ export class Session {
           return;
         }
         this.tlsInfo = info;
+        this.rt.metrics.tlsHandshake(info.protocol, sessionReused(socket));
         then(info);
       },
       (err: unknown) => {
         if (this.phase !== 'tls') return;
         const message = err instanceof Error ? err.message : String(err);
+        this.rt.metrics.tlsHandshake(null, false);
         this.log('info', message, 'SSL handshaking');
         this.endReason = 'clientClosed';
         this.clearDeadline();
@@ -429,6 +433,11 @@ export class Session {
     if (this.phase !== 'auth') return; // the client went away meanwhile
     const m = this.rt.binding.module;
     const settings = this.rt.binding.settings;
+    this.rt.metrics.login(
+      this.rt.binding.name,
+      request.method,
+      result.type === 'ok' ? 'ok' : result.type === 'fail' ? 'fail' : 'error',
+    );
     switch (result.type) {
       case 'ok':
         if (result.user !== null) this.ctx.login = loginForLog(result.user);
@@ -476,6 +485,7 @@ export class Session {
     needPassword: boolean,
   ): void {
     this.phase = 'upstream';
+    this.upstreamStartedAt = Date.now();
     this.ctx.upstream = result.upstreamText;
     const b = this.rt.binding;
     const server = this.rt.server;
@@ -505,6 +515,11 @@ export class Session {
 
   private readonly onLoginOutcome = (outcome: LoginOutcome): void => {
     this.driver = null;
+    this.rt.metrics.upstream(
+      this.ctx.upstream ?? '',
+      Date.now() - this.upstreamStartedAt,
+      outcome.type === 'done' ? null : outcome.reason,
+    );
     if (this.phase !== 'upstream') {
       if (outcome.type === 'done') outcome.upstream.destroy();
       return;
@@ -647,6 +662,14 @@ export class Session {
     }
     this.releaseCmdBuffer();
     if (!this.socket.destroyed) this.socket.destroy();
+    this.rt.metrics.sessionEnded(
+      this.rt.binding.name,
+      this.ctx.server,
+      this.endReason,
+      this.bytesFromClient,
+      this.bytesToClient,
+      Date.now() - this.startedAt,
+    );
     if (this.rt.logger.enabled('info')) {
       this.rt.logger.info(
         sessionClosedMessage({
@@ -676,4 +699,10 @@ export class Session {
 
 function noop(): void {
   // errors on the discarded plain socket are reported by the TLS socket
+}
+
+/** Whether a TLS socket resumed a session (false for plain sockets). */
+function sessionReused(socket: Socket): boolean {
+  const s = socket as Socket & { isSessionReused?: () => boolean };
+  return typeof s.isSessionReused === 'function' ? s.isSessionReused() : false;
 }
