@@ -2,10 +2,23 @@
  * Entry point of `config/`: read the main file (and its includes), apply `-g` directives, validate and
  * resolve into a deep-frozen MainConfig. Throws ConfigError with nginx's text and file:line.
  *
- * (Stub: the config issue replaces the body; the signature is the contract the primary codes against.)
+ * Owns: turning LoadOptions into absolute paths the way nginx does (`-c` relative to the prefix,
+ * includes relative to the main file's directory) and gathering facts about the machine (CPU count, host
+ * name, users). Does not own: syntax (lexer.ts, parser.ts), directives (directives.ts), merging
+ * (resolve.ts).
  */
-import type { LogLevel, MainConfig, SourceRef } from './types.js';
-import { ConfigError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { MainConfig } from './types.js';
+import { systemLookup, type HostLookup } from './host-lookup.js';
+import { parseConfig } from './parser.js';
+import { resolveConfig } from './resolve.js';
+import type { Environment } from './state.js';
+import type { ConfigWarning } from './warnings.js';
+
+export type { ConfigWarning } from './warnings.js';
+export type { HostLookup, LookedUpAddress } from './host-lookup.js';
 
 export interface LoadOptions {
   /** absolute or prefix-relative path of the main file (`-c`) */
@@ -14,13 +27,22 @@ export interface LoadOptions {
   readonly prefix: string;
   /** `-g "directives;"`: parsed before the file, in the main context */
   readonly globalDirectives: string | null;
+  /** Host name lookups (default: the system resolver, as nginx's getaddrinfo). Tests replace it. */
+  readonly lookup?: HostLookup;
+  /** Machine facts (default: this machine). Tests pin them for exact results. */
+  readonly machine?: Partial<MachineFacts>;
 }
 
-/** A non-fatal message from loading, e.g. `low address bits of 10.0.0.1/8 are meaningless` (warn). */
-export interface ConfigWarning {
-  readonly level: LogLevel;
-  readonly message: string;
-  readonly source: SourceRef | null;
+/** What nginx learns from the machine while loading. */
+export interface MachineFacts {
+  /** nginx: ngx_ncpu, used by `worker_processes auto` */
+  readonly cpuCount: number;
+  /** nginx: gethostname() lowercased, the default server_name */
+  readonly hostname: string;
+  /** geteuid() === 0: `user` applies only then */
+  readonly isRoot: boolean;
+  readonly userExists: (name: string) => boolean;
+  readonly groupExists: (name: string) => boolean;
 }
 
 export interface LoadResult {
@@ -28,6 +50,52 @@ export interface LoadResult {
   readonly warnings: readonly ConfigWarning[];
 }
 
-export function loadConfig(options: LoadOptions): Promise<LoadResult> {
-  return Promise.reject(new ConfigError(`cannot load ${options.confFile}: not implemented`));
+/** `-p` with a trailing slash, as nginx appends one. */
+function withSlash(p: string): string {
+  return p.endsWith('/') ? p : `${p}/`;
+}
+
+/** Names in /etc/passwd or /etc/group (nginx asks getpwnam/getgrnam; NSS sources beyond files are not seen). */
+function namesIn(file: string): (name: string) => boolean {
+  let names: Set<string> | null = null;
+  return (name) => {
+    if (names === null) {
+      try {
+        names = new Set(
+          readFileSync(file, 'utf8')
+            .split('\n')
+            .map((l) => l.split(':')[0] ?? '')
+            .filter((n) => n !== ''),
+        );
+      } catch {
+        names = new Set();
+      }
+    }
+    return names.has(name);
+  };
+}
+
+function machineFacts(overrides: Partial<MachineFacts> | undefined): MachineFacts {
+  return {
+    cpuCount: overrides?.cpuCount ?? availableParallelism(),
+    hostname: overrides?.hostname ?? hostname().toLowerCase(),
+    isRoot: overrides?.isRoot ?? process.geteuid?.() === 0,
+    userExists: overrides?.userExists ?? namesIn('/etc/passwd'),
+    groupExists: overrides?.groupExists ?? namesIn('/etc/group'),
+  };
+}
+
+export async function loadConfig(options: LoadOptions): Promise<LoadResult> {
+  const prefix = withSlash(options.prefix);
+  // nginx: ngx_process_options — a relative -c is taken from the prefix
+  const confFile = isAbsolute(options.confFile) ? options.confFile : join(prefix, options.confFile);
+  const facts = machineFacts(options.machine);
+  const env: Environment = {
+    prefix,
+    confPrefix: withSlash(dirname(confFile)),
+    lookup: options.lookup ?? systemLookup,
+    ...facts,
+  };
+  const parsed = parseConfig({ confFile, globalDirectives: options.globalDirectives });
+  return resolveConfig({ parsed, confFile, env });
 }

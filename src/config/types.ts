@@ -91,7 +91,7 @@ export interface AuthHttpConfig {
 }
 
 export interface ResolverConfig {
-  readonly addresses: readonly string[]; // `ip` or `ip:port` as written, port default 53
+  readonly addresses: readonly string[]; // canonical `ip:port` / `[ipv6]:port` (port default 53; a host name expands to its addresses)
   readonly validSec: number | null;
   readonly ipv4: boolean;
   readonly ipv6: boolean;
@@ -125,7 +125,7 @@ export interface SmtpSettingsConfig {
 }
 
 export interface CertificatePair {
-  /** path (resolved against the prefix) or `data:...` */
+  /** absolute path (a relative one is resolved against the main config file's directory, as nginx does) or `data:...` */
   readonly certificate: string;
   readonly key: string;
 }
@@ -164,7 +164,7 @@ export interface SslConfig {
 /** One allow/deny rule (ours for mail; nginx has these only in http/stream). */
 export interface AccessRule {
   readonly action: 'allow' | 'deny';
-  /** `all`, `unix:`, or a CIDR / single address in canonical text */
+  /** `all`, `unix:`, or a CIDR in canonical text (a single address gets /32 or /128: `192.0.2.1/32`) */
   readonly match: string;
 }
 
@@ -203,7 +203,7 @@ export interface ServerConfig {
   readonly smtp: SmtpSettingsConfig;
   readonly ssl: SslConfig;
 
-  /** `set_real_ip_from` entries: CIDRs in canonical text, or `unix:` */
+  /** `set_real_ip_from` entries: CIDRs in canonical text (`10.0.0.0/8`, `192.0.2.1/32`), or `unix:` */
   readonly realIpFrom: readonly string[];
   readonly access: readonly AccessRule[];
 }
@@ -229,6 +229,11 @@ export interface MainConfig {
   readonly masterProcess: boolean;
   readonly workerShutdownTimeoutMs: number | null; // null = wait forever (nginx default)
   readonly workerRlimitNofile: number | null;
+  /**
+   * `user name [group]` (group defaults to the user's name, as nginx). null when there is no `user`
+   * directive, or when not running as root (nginx then warns and ignores it). Note: nginx started as root
+   * without the directive runs its workers as nobody:nogroup; applying that is the primary's choice.
+   */
   readonly user: { readonly user: string; readonly group: string } | null;
   readonly errorLogs: readonly ErrorLogConfig[];
   /** Ours (`error_log_format nginx|json`, main context) */
