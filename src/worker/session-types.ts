@@ -76,9 +76,19 @@ export interface AuthPort {
 export interface TlsPort {
   /**
    * Wrap a plain socket (whose readable side is paused and whose buffered bytes were discarded) as a
-   * TLS server socket; resolves once the handshake is done.
+   * TLS server socket; resolves once the handshake is done. Rejects with ProxyError(ERR_TLS_HANDSHAKE)
+   * whose message is nginx's log text (`handshakeLogOf` in tls/handshake-error.ts gives its level);
+   * destroying the plain socket (the deadline) settles it at once. Implemented by tls/upgrade.ts.
    */
-  upgrade(socket: import('node:net').Socket): Promise<{ socket: import('node:net').Socket; info: ClientTlsInfo }>;
+  upgrade(socket: import('node:net').Socket): Promise<{
+    socket: import('node:net').Socket;
+    info: ClientTlsInfo;
+    /**
+     * reference 6.3 (ngx_mail_verify_cert): `ok`, or the protocol's reply to send before closing and the
+     * line to log at info (`client SSL certificate verify error: (23:certificate revoked)`)
+     */
+    check: 'ok' | { readonly reply: 'certificateError' | 'noCertificate'; readonly log: string };
+  }>;
 }
 
 export interface ServerRuntime {

@@ -58,10 +58,6 @@ export const EXPECTED_DIFFERENCES: Readonly<Record<string, ExpectedDifference>> 
     postern: ok,
     why: 'certificate, key and password files are read by the TLS module when listeners start, not by -t',
   },
-  'listen-ipv4-mapped': {
-    postern: ok,
-    why: 'nginx -t binds every listener and fails on the bind; the loader does not bind (the primary does at start)',
-  },
   'core-load-module-missing-file': {
     postern: ok,
     why: 'postern has no loadable modules: load_module is accepted and ignored',

@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES_DIR, GLOBAL_DIRECTIVES_BASE, runNginx, runPostern, type PreparedCase } from './runner.js';
+import { FIXTURES_DIR, GLOBAL_DIRECTIVES_BASE, runNginx, runPosternInProcess, type PreparedCase } from './runner.js';
 
 const CONFIGS = 400;
 const BAD = 0.05;
@@ -190,7 +190,7 @@ describe('random configurations: postern -t agrees with nginx -t', () => {
       try {
         const nginx = runNginx(c);
         if (nginx.ok) valid++;
-        assert.deepEqual(await runPostern(c), nginx, `configuration #${String(i)}:\n${text}`);
+        assert.deepEqual(await runPosternInProcess(c), nginx, `configuration #${String(i)}:\n${text}`);
       } finally {
         c.cleanup();
       }

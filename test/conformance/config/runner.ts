@@ -3,8 +3,8 @@
  * and through postern, and reduces each run to the same comparable Outcome.
  *
  * Owns: preparing a private prefix directory per case (the case file as nginx.conf, its `<name>.d/`
- * files, the shared test certificate), the two runners, and output normalisation. The postern runner
- * calls loadConfig in-process; `runPostern` is the one place to switch to the real `postern -t` binary.
+ * files, the shared test certificate), the two runners, and output normalisation. `runPostern` runs the
+ * real `postern -t` binary; `runPosternInProcess` calls loadConfig directly for the fast random tests.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../src/errors.js';
 import { loadConfig } from '../../../src/config/load.js';
+import { runPostern as runPosternBin } from '../../helpers/postern-bin.js';
 
 /** What a `-t` run says, with the case directory replaced by `P/`. */
 export interface Outcome {
@@ -107,23 +108,34 @@ export function runNginx(c: PreparedCase): Outcome {
     },
   );
   if (r.error !== undefined) throw r.error;
+  return outcomeOf(r.stderr, r.status, c.dir);
+}
+
+/** The `-t` output of either binary, reduced to an Outcome (both print nginx's line formats). */
+function outcomeOf(stderr: string, status: number | null, dir: string): Outcome {
   let error: string | null = null;
   const warnings: string[] = [];
-  for (const line of r.stderr.split('\n')) {
+  for (const line of stderr.split('\n')) {
     // "nginx: [warn] text" before the error log is open, "YYYY/MM/DD HH:MM:SS [emerg] 1#1: text" after
-    const m = /^(?:nginx: |\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )\[(\w+)\] (?:\d+#\d+: )?(.*)$/.exec(line);
+    const m = /^(?:(?:nginx|postern): |\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )\[(\w+)\] (?:\d+#\d+: )?(.*)$/.exec(line);
     if (m === null) continue;
     const [, level, message = ''] = m;
-    if (level === 'warn') warnings.push(normalise(message, c.dir));
-    else if (level === 'emerg' || level === 'crit' || level === 'alert') error ??= normalise(message, c.dir);
+    if (level === 'warn') warnings.push(normalise(message, dir));
+    else if (level === 'emerg' || level === 'crit' || level === 'alert') error ??= normalise(message, dir);
   }
-  const ok = r.status === 0;
+  const ok = status === 0;
   // postern reports only the error when loading fails, so warnings are compared for valid files only
   return { ok, error: ok ? null : error, warnings: ok ? warnings : [] };
 }
 
-/** postern's check of the same files: loadConfig in-process, the error as ConfigError.toString(). */
+/** postern's check of the same files: the real `postern -t` binary, as an operator runs it. */
 export async function runPostern(c: PreparedCase): Promise<Outcome> {
+  const r = await runPosternBin(['-e', 'stderr', '-g', c.globalDirectives, '-p', c.dir, '-c', c.confFile, '-t']);
+  return outcomeOf(r.stderr, r.code, c.dir);
+}
+
+/** The same check in-process (loadConfig), for fast property/random tests. */
+export async function runPosternInProcess(c: PreparedCase): Promise<Outcome> {
   try {
     const r = await loadConfig({ confFile: c.confFile, prefix: c.dir, globalDirectives: c.globalDirectives });
     return {
