@@ -5,37 +5,10 @@
  * `recv() failed` with the positive errno, glibc's strerror text (which nginx prints; libuv's own
  * messages differ) and nginx's level for it. Does not own logging.
  *
- * (log/errno.ts has a wider table; auth/ may only import types from log/, so the few errors an
- * outgoing connection meets are listed here.)
+ * The errno/strerror table itself is src/errno.ts, shared by every module.
  */
-import { constants } from 'node:os';
+import { ETIMEDOUT_INFO, systemErrorOfCode } from '../errno.js';
 import type { AuthHttpResult } from './types.js';
-
-const GLIBC_TEXT: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EAGAIN: 'Resource temporarily unavailable',
-  EACCES: 'Permission denied',
-  ENOTDIR: 'Not a directory',
-  EINVAL: 'Invalid argument',
-  ENFILE: 'Too many open files in system',
-  EMFILE: 'Too many open files',
-  EPIPE: 'Broken pipe',
-  ENAMETOOLONG: 'File name too long',
-  ENOTSOCK: 'Socket operation on non-socket',
-  EPROTOTYPE: 'Protocol wrong type for socket',
-  EAFNOSUPPORT: 'Address family not supported by protocol',
-  EADDRINUSE: 'Address already in use',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  ENETDOWN: 'Network is down',
-  ENETUNREACH: 'Network is unreachable',
-  ECONNABORTED: 'Software caused connection abort',
-  ECONNRESET: 'Connection reset by peer',
-  ENOTCONN: 'Transport endpoint is not connected',
-  ETIMEDOUT: 'Connection timed out',
-  ECONNREFUSED: 'Connection refused',
-  EHOSTDOWN: 'Host is down',
-  EHOSTUNREACH: 'No route to host',
-};
 
 // nginx: ngx_event_connect_peer logs these connect() errors at ERR, every other errno at CRIT.
 const CONNECT_ERR = new Set([
@@ -61,10 +34,8 @@ const IO_ERR = new Set([
   'EHOSTUNREACH',
 ]);
 
-const ERRNO = constants.errno as Readonly<Record<string, number | undefined>>;
-
 /** nginx's ETIMEDOUT suffix on `auth http server <addr> timed out`. */
-export const ETIMEDOUT_ERR = { errno: ERRNO.ETIMEDOUT ?? 110, text: 'Connection timed out' } as const;
+export const ETIMEDOUT_ERR = ETIMEDOUT_INFO;
 
 interface NodeSysError {
   readonly code?: unknown;
@@ -75,8 +46,7 @@ interface NodeSysError {
 export function socketErrorResult(err: unknown, addrText: string): AuthHttpResult {
   const e = (typeof err === 'object' && err !== null ? err : {}) as NodeSysError;
   const code = typeof e.code === 'string' ? e.code : '';
-  const errno = ERRNO[code];
-  const sys = errno === undefined ? undefined : { errno, text: GLIBC_TEXT[code] ?? code };
+  const sys = systemErrorOfCode(code) ?? undefined;
   if (e.syscall === 'connect') {
     const level = CONNECT_ERR.has(code) ? 'error' : 'crit';
     const message = `connect() to ${addrText} failed`;

@@ -5,7 +5,7 @@
 import type { LoadOptions } from '../config/load.js';
 import type { Logger } from '../log/types.js';
 import { readPidFile } from '../primary/pid-file.js';
-import { errnoSuffix } from '../log/errno.js';
+import { errnoSuffix } from '../errno.js';
 import { signalNumber } from '../primary/signals.js';
 import type { SignalName } from './args.js';
 import { errorText, loadAndReport } from './config-errors.js';

@@ -14,7 +14,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { SourceRef } from './types.js';
 import { Lexer, errorAt, type TextOrigin, type Word } from './lexer.js';
-import { systemErrorText } from './errno.js';
+import { systemErrorText } from '../errno.js';
 
 export interface DirectiveNode {
   readonly kind: 'directive';

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import type { LogLevel, LogTarget } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { errnoSuffix } from './errno.js';
+import { errnoSuffix } from '../errno.js';
 import { createSyslogSender, type SyslogSender } from './syslog.js';
 
 type Sonic = ReturnType<typeof pino.destination>;

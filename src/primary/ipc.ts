@@ -6,6 +6,7 @@
  * (worker/ipc.ts re-exports it: the one shared contract of the two processes.)
  */
 import type { MainConfig } from '../config/types.js';
+import type { WorkerSummary } from '../metrics/worker-metrics.js';
 
 /** One listening socket as the primary opened it (reference 2.4 grouping). */
 export interface ListenerSpec {
@@ -48,7 +49,12 @@ export type PrimaryMessage =
   | { readonly type: 'drain' }
   /** fast: shut every session now, exit */
   | { readonly type: 'stop' }
-  | { readonly type: 'reopen' };
+  | { readonly type: 'reopen' }
+  /**
+   * `/metrics` or `/status`: send a `report` with this id. `metrics` false asks for the summary only;
+   * `reset` starts a new event-loop lag window (scrapes do, status pages do not).
+   */
+  | { readonly type: 'report'; readonly id: number; readonly metrics: boolean; readonly reset: boolean };
 
 export type WorkerMessage =
   /** every listener is listening (shared) or the configuration is in place (least_conn) */
@@ -58,7 +64,20 @@ export type WorkerMessage =
   /** shared policy: the worker has room again; send the listener's handle once more */
   | { readonly type: 'relisten'; readonly id: number }
   /** least_conn: sessions closed since the last report (batched, not one message per session) */
-  | { readonly type: 'closed'; readonly count: number };
+  | { readonly type: 'closed'; readonly count: number }
+  /**
+   * The answer to a `report` request (`final` false, the request's id), or, `final` true and id 0, the
+   * worker's last counters, sent unasked just before it exits so nothing it counted is lost.
+   * `metrics` is prom-client's getMetricsAsJSON() (empty when not asked for); the primary checks it
+   * with metrics/json.ts before use.
+   */
+  | {
+      readonly type: 'report';
+      readonly id: number;
+      readonly final: boolean;
+      readonly summary: WorkerSummary;
+      readonly metrics: readonly unknown[];
+    };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -112,9 +131,30 @@ export function isPrimaryMessage(v: unknown): v is PrimaryMessage {
     case 'stop':
     case 'reopen':
       return true;
+    case 'report':
+      return isCount(v['id']) && typeof v['metrics'] === 'boolean' && typeof v['reset'] === 'boolean';
     default:
       return false;
   }
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+function isSummary(v: unknown): v is WorkerSummary {
+  if (!isRecord(v)) return false;
+  const p = v['sessionsByProtocol'];
+  return (
+    isCount(v['sessions']) &&
+    isRecord(p) &&
+    isCount(p['imap']) &&
+    isCount(p['pop3']) &&
+    isCount(p['smtp']) &&
+    isNumber(v['rssBytes']) &&
+    isNumber(v['heapUsedBytes']) &&
+    isNumber(v['loopLagP99Seconds'])
+  );
 }
 
 /** Guard for what the primary receives. */
@@ -128,6 +168,8 @@ export function isWorkerMessage(v: unknown): v is WorkerMessage {
       return isCount(v['id']);
     case 'closed':
       return isCount(v['count']) && v['count'] > 0;
+    case 'report':
+      return isCount(v['id']) && typeof v['final'] === 'boolean' && isSummary(v['summary']) && Array.isArray(v['metrics']);
     default:
       return false;
   }

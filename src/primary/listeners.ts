@@ -13,7 +13,7 @@ import { getSystemErrorName } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ListenConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import { systemError } from '../log/errno.js';
+import { systemError } from '../errno.js';
 import { ProxyError } from '../errors.js';
 
 /** A libuv TCP or Pipe handle; opaque except for close() and its descriptor. */

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ProxyError } from '../errors.js';
-import { errnoSuffix } from '../log/errno.js';
+import { errnoSuffix } from '../errno.js';
 
 export function writePidFile(path: string, pid: number = process.pid): void {
   try {

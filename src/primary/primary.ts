@@ -5,7 +5,10 @@
  * with nginx's TERM resend schedule and SIGKILL), USR1 (reopen logs). With `accept_policy least_conn`
  * it also accepts (paused) and hands each connection to the least-loaded worker.
  *
- * Owns: process supervision and signals. Does not own sessions or any byte of traffic.
+ * Owns: process supervision and signals, and the status listener's life (status-server.ts: opened at
+ * start, moved or re-ruled on reload, closed at exit) with the numbers it serves: worker restarts,
+ * reloads and generation (metrics/primary-metrics.ts), the workers' reports (status-probe.ts).
+ * Does not own sessions or any byte of traffic.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -26,6 +29,11 @@ import { bindWithRetries, removeSocketFile, type ServerHandle } from './listener
 import { removePidFile, writePidFile } from './pid-file.js';
 import { CidBlocks } from './cid-blocks.js';
 import { signalNotice, signalNumber, type HandledSignal } from './signals.js';
+import { PrimaryMetrics } from '../metrics/primary-metrics.js';
+import { VERSION } from '../cli/version.js';
+import { WorkerReports } from './status-probe.js';
+import { buildStatus, type StatusDocument } from './status-report.js';
+import { StatusServer, statusAddrText, type StatusSource } from './status-server.js';
 
 export interface PrimaryOptions {
   readonly config: MainConfig;
@@ -86,6 +94,11 @@ export class Primary {
   private readonly finished: Promise<number>;
   private resolveFinished: (code: number) => void = () => undefined;
   private readonly signalHandlers = new Map<HandledSignal, () => void>();
+  private readonly startedAtMs = Date.now();
+  private readonly metrics: PrimaryMetrics;
+  private readonly reports: WorkerReports<WorkerProc>;
+  private status: StatusServer | null = null;
+  private lastReload: { readonly atMs: number; readonly ok: boolean } | null = null;
 
   constructor(private readonly o: PrimaryOptions) {
     this.config = o.config;
@@ -94,6 +107,25 @@ export class Primary {
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
+    this.metrics = new PrimaryMetrics(process.pid, this.startedAtMs);
+    this.reports = new WorkerReports<WorkerProc>({
+      send: (w, msg) => {
+        if (!w.child.connected) return false;
+        this.send(w, msg);
+        return true;
+      },
+      onTimeout: (n) => {
+        this.metrics.reportTimedOut(n);
+      },
+      onInvalid: (w) => {
+        this.log.alert(new ProxyError('ERR_IPC', `malformed metrics report from worker process ${w.pid}`).message);
+      },
+    });
+  }
+
+  /** The bound status port (0 when the listener is off); for tests that configure port 0. */
+  get statusPort(): number {
+    return this.status?.port ?? 0;
   }
 
   /** Resolves with the process exit code once the primary is done (after QUIT/TERM, or a failed start). */
@@ -112,6 +144,20 @@ export class Primary {
     this.logIgnored(this.config);
     await this.openSockets(this.config);
     if (this.phase !== 'starting') return;
+    const listen = this.config.status.listen;
+    if (listen !== null) {
+      try {
+        this.status = await StatusServer.open(listen, this.config.status.access, this.statusSource, this.log);
+      } catch (err) {
+        this.log.emerg((err as Error).message);
+        this.stopEverything(1);
+        return;
+      }
+      if (!this.isStarting()) {
+        this.closeStatus();
+        return;
+      }
+    }
     this.spawnGeneration();
   }
 
@@ -192,6 +238,7 @@ export class Primary {
       live: 0,
     };
     this.workers.add(w);
+    this.reports.add(w);
     this.log.notice(`start worker process ${w.pid}`);
     child.on('error', (err) => {
       this.log.alert(`worker process ${w.pid}: ${err.message}`);
@@ -201,6 +248,10 @@ export class Primary {
     });
     child.on('exit', (code, signal) => {
       this.onWorkerExit(w, code, signal);
+    });
+    // 'close' comes after the IPC channel is drained: a final report sent before exit has arrived.
+    child.on('close', () => {
+      this.reports.gone(w);
     });
     this.send(w, { type: 'config', generation: w.generation, slot, config, listeners: specs });
     if (config.acceptPolicy === 'shared') {
@@ -250,6 +301,9 @@ export class Primary {
       case 'closed':
         w.live = Math.max(0, w.live - msg.count);
         return;
+      case 'report':
+        this.reports.received(w, msg);
+        return;
     }
   }
 
@@ -277,7 +331,10 @@ export class Primary {
     const generation = this.generation;
     const timer = setTimeout(() => {
       this.respawnTimers.delete(timer);
-      if ((this.phase === 'running' || this.phase === 'starting') && generation === this.generation) this.spawn(w.slot);
+      if ((this.phase === 'running' || this.phase === 'starting') && generation === this.generation) {
+        this.metrics.workerRestarted();
+        this.spawn(w.slot);
+      }
     }, delay);
     this.respawnTimers.add(timer);
   }
@@ -343,6 +400,7 @@ export class Primary {
     if (best === null) {
       // nginx: ngx_get_connection's alert when a worker has no free connection left
       this.log.alert(`${limit} worker_connections are not enough`);
+      this.metrics.refusedWorkerConnections();
       socket.destroy();
       return;
     }
@@ -407,6 +465,7 @@ export class Primary {
       logs.logger(next.errorLogs);
     } catch (err) {
       this.log.emerg(err instanceof ConfigError ? err.toString() : (err as Error).message);
+      this.reloadDone(false);
       return;
     }
     if (!this.isRunning()) {
@@ -417,14 +476,32 @@ export class Primary {
       this.log.warn(`"accept_policy" cannot change on reload, keeping "${this.config.acceptPolicy}"`);
       next = { ...next, acceptPolicy: this.config.acceptPolicy };
     }
+    let newStatus: StatusServer | null = null;
+    const wanted = next.status.listen;
+    const current = this.status?.listen ?? null;
+    if (wanted !== null && (current === null || statusAddrText(current) !== statusAddrText(wanted))) {
+      try {
+        newStatus = await StatusServer.open(wanted, next.status.access, this.statusSource, this.log);
+      } catch (err) {
+        this.log.emerg((err as Error).message);
+        logs.close();
+        this.reloadDone(false);
+        return;
+      }
+    }
     try {
       await this.openSockets(next);
     } catch (err) {
       if (err instanceof ProxyError && err.message === 'still could not bind()') this.log.emerg(err.message);
+      newStatus?.close();
       logs.close();
+      this.reloadDone(false);
       return;
     }
     // commit
+    if (newStatus !== null || wanted === null) this.closeStatus();
+    if (newStatus !== null) this.status = newStatus;
+    else this.status?.setAccess(next.status.access);
     const oldLogs = this.logs;
     const oldPid = this.pidWritten;
     this.config = next;
@@ -451,12 +528,66 @@ export class Primary {
       }
     }
     this.backoff.clear();
+    this.reloadDone(true);
     this.spawnGeneration();
   }
+
+  private reloadDone(ok: boolean): void {
+    const now = Date.now();
+    this.lastReload = { atMs: now, ok };
+    this.metrics.reloaded(ok, this.generation, now);
+  }
+
+  // ---- status listener -------------------------------------------------------------------------
+
+  private closeStatus(): void {
+    this.status?.close();
+    this.status = null;
+  }
+
+  /** What the status listener serves, read from this primary at request time. */
+  private readonly statusSource: StatusSource = {
+    metricsText: () =>
+      this.reports.metricsText(this.workers, () => this.metrics.report([...this.workers].map((w) => w.state))),
+    status: async (): Promise<StatusDocument> => {
+      const answers = await this.reports.collect(this.workers, { metrics: false, reset: false });
+      const summaries = new Map([...answers].map(([w, r]) => [w.pid, r?.summary ?? null] as const));
+      const own = this.metrics.sample(false);
+      return buildStatus(
+        {
+          version: VERSION,
+          pid: process.pid,
+          startedAtMs: this.startedAtMs,
+          generation: this.generation,
+          lastReload: this.lastReload,
+          reloads: this.metrics.reloadTotals,
+          workerRestarts: this.metrics.restartsTotal,
+          acceptPolicy: this.config.acceptPolicy,
+          workerProcesses: this.config.workerProcesses,
+          workerConnections: this.config.workerConnections,
+          workers: [...this.workers].map((w) => ({
+            pid: w.pid,
+            slot: w.slot,
+            generation: w.generation,
+            state: w.state,
+            startedAtMs: w.startedAt,
+          })),
+          rssBytes: own.rssBytes,
+          heapUsedBytes: own.heapUsedBytes,
+        },
+        summaries,
+        Date.now(),
+      );
+    },
+  };
 
   /** A method, not a field read, so checks after an await are not narrowed away. */
   private isRunning(): boolean {
     return this.phase === 'running';
+  }
+
+  private isStarting(): boolean {
+    return this.phase === 'starting';
   }
 
   /** QUIT: the primary closes its listening sockets; workers finish their sessions and exit. */
@@ -522,6 +653,8 @@ export class Primary {
     const exitCode = this.phase === 'stopping' ? this.exitCode : code;
     this.phase = 'done';
     if (this.killTimer !== null) clearTimeout(this.killTimer);
+    this.closeStatus();
+    this.metrics.close();
     if (this.pidWritten !== null) removePidFile(this.pidWritten);
     this.log.notice('exit');
     for (const [sig, handler] of this.signalHandlers) process.off(sig, handler);
