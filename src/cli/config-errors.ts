@@ -5,6 +5,7 @@
 import { loadConfig, type LoadOptions, type LoadResult } from '../config/load.js';
 import type { Logger } from '../log/types.js';
 import { ConfigError } from '../errors.js';
+import { checkTlsFiles } from './tls-check.js';
 
 /** nginx's text of any error: ConfigError with its location, others with their message. */
 export function errorText(err: unknown): string {
@@ -13,10 +14,13 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-/** Loads, logs every warning at its level, and returns the result or null after logging the error. */
+/**
+ * Loads (and reads the TLS files, as nginx does while loading), logs every warning at its level, and
+ * returns the result or null after logging the error.
+ */
 export async function loadAndReport(options: LoadOptions, log: Logger): Promise<LoadResult | null> {
   try {
-    const result = await loadConfig(options);
+    const result = await loadChecked(options);
     logWarnings(result, log);
     return result;
   } catch (err) {
@@ -30,4 +34,15 @@ export function logWarnings(result: LoadResult, log: Logger): void {
     const where = w.source === null ? '' : ` in ${w.source.file}:${w.source.line}`;
     log.log(w.level, `${w.message}${where}`);
   }
+}
+
+/** loadConfig plus the TLS file check; what a start, `-t` and a reload all go through. */
+export async function loadChecked(options: LoadOptions): Promise<LoadResult> {
+  const result = await loadConfig(options);
+  const tlsWarnings = checkTlsFiles(result.config);
+  if (tlsWarnings.length === 0) return result;
+  return {
+    config: result.config,
+    warnings: [...result.warnings, ...tlsWarnings.map((message) => ({ level: 'warn' as const, message, source: null }))],
+  };
 }

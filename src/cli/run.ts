@@ -6,11 +6,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { LoadOptions } from '../config/load.js';
-import { loadConfig } from '../config/load.js';
 import type { StartupLog } from '../log/startup.js';
 import { LogSystem } from '../log/logger.js';
 import { Primary } from '../primary/primary.js';
-import { errorText, loadAndReport } from './config-errors.js';
+import { errorText, loadAndReport, loadChecked } from './config-errors.js';
 import { detachFromParent, isDaemonChild, startDaemon, tellParent } from './daemon.js';
 import { runSingleProcess } from './single-process.js';
 
@@ -58,10 +57,7 @@ export async function runProxy(load: LoadOptions, startup: StartupLog, argv: rea
     const primary = new Primary({
       config,
       logs,
-      reload: async () => {
-        const r = await loadConfig(load);
-        return r;
-      },
+      reload: () => loadChecked(load),
       workerModule: workerModulePath(),
       workerStdio: daemonChild ? 'ignore' : 'inherit',
       onReady,

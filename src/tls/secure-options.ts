@@ -26,6 +26,15 @@ const NO_VERSION_OPTION: Readonly<Record<SecureVersion, number>> = {
   'TLSv1.3': constants.SSL_OP_NO_TLSv1_3,
 };
 
+/** `ssl_conf_command Options` names Node can apply, as OpenSSL's SSL_CONF table defines them. */
+const CONF_OPTIONS: Readonly<Record<string, readonly [number, boolean]>> = {
+  SessionTicket: [constants.SSL_OP_NO_TICKET, true],
+  Compression: [constants.SSL_OP_NO_COMPRESSION, true],
+  PrioritizeChaCha: [constants.SSL_OP_PRIORITIZE_CHACHA, false],
+  NoRenegotiation: [constants.SSL_OP_NO_RENEGOTIATION, false],
+  AllowNoDHEKEX: [constants.SSL_OP_ALLOW_NO_DHE_KEX, false],
+};
+
 export interface NodeTlsOptions {
   readonly minVersion: SecureVersion;
   readonly maxVersion: SecureVersion;
@@ -111,13 +120,16 @@ export function nodeTlsOptions(ssl: SslConfig): NodeTlsOptions {
         for (const raw of value.split(',').map((o) => o.trim())) {
           const off = raw.startsWith('-');
           const opt = off ? raw.slice(1) : raw;
-          if (opt === 'ServerPreference') honorCipherOrder = !off;
-          else if (opt === 'PrioritizeChaCha') {
-            if (off) clearOptions |= constants.SSL_OP_PRIORITIZE_CHACHA;
-            else extraOptions |= constants.SSL_OP_PRIORITIZE_CHACHA;
-          } else {
-            throw refuse(`ssl_conf_command Options "${raw}" is not supported`);
+          if (opt === 'ServerPreference') {
+            honorCipherOrder = !off;
+            continue;
           }
+          // OpenSSL's SSL_CONF "Options" names: [flag, inverted] — an inverted name sets the flag when negated.
+          const known = CONF_OPTIONS[opt];
+          if (known === undefined) throw refuse(`ssl_conf_command Options "${raw}" is not supported`);
+          const [flag, inverted] = known;
+          if (off !== inverted) clearOptions |= flag;
+          else extraOptions |= flag;
         }
         break;
       default:
