@@ -545,12 +545,20 @@ export class Primary {
     this.status = null;
   }
 
+  /**
+   * Workers worth asking for numbers: a starting worker is still loading (it could not answer before
+   * the deadline) and has accepted nothing yet.
+   */
+  private reportingWorkers(): WorkerProc[] {
+    return [...this.workers].filter((w) => w.state !== 'starting');
+  }
+
   /** What the status listener serves, read from this primary at request time. */
   private readonly statusSource: StatusSource = {
     metricsText: () =>
-      this.reports.metricsText(this.workers, () => this.metrics.report([...this.workers].map((w) => w.state))),
+      this.reports.metricsText(this.reportingWorkers(), () => this.metrics.report([...this.workers].map((w) => w.state))),
     status: async (): Promise<StatusDocument> => {
-      const answers = await this.reports.collect(this.workers, { metrics: false, reset: false });
+      const answers = await this.reports.collect(this.reportingWorkers(), { metrics: false, reset: false });
       const summaries = new Map([...answers].map(([w, r]) => [w.pid, r?.summary ?? null] as const));
       const own = this.metrics.sample(false);
       return buildStatus(

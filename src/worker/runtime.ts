@@ -14,6 +14,7 @@ import type { ConnectionHandler, SessionHandle } from './connection-handler.js';
 import type { ListenerSpec } from './ipc.js';
 import { selectTarget } from './server-select.js';
 import { CidSource } from './cid-source.js';
+import type { SessionMetrics } from '../metrics/types.js';
 
 /** How long closes are collected before one `closed` report (least_conn bookkeeping in the primary). */
 export const CLOSED_REPORT_DELAY_MS = 20;
@@ -43,6 +44,8 @@ export interface RuntimeOptions {
   readonly pauseWhenFull: boolean;
   /** false when the primary numbers connections itself (least_conn) */
   readonly cidLowWater: number;
+  /** where connections refused before a session are counted (default: not counted) */
+  readonly metrics?: Pick<SessionMetrics, 'refused'>;
 }
 
 interface ListenerState {
@@ -140,6 +143,7 @@ export class WorkerRuntime {
     if (this.sessions.size >= this.limit) {
       // nginx: ngx_get_connection when no free connection is left
       this.root.alert(`${this.limit} worker_connections are not enough`);
+      this.o.metrics?.refused('workerConnections');
       socket.destroy();
       this.reportClosed(1); // the primary counted it as ours
       return;

@@ -3,7 +3,9 @@
  * listening handles or accepted connections over IPC, and runs them in a WorkerRuntime. Signals as
  * nginx's workers: QUIT graceful, TERM/INT fast, USR1 reopen; HUP, USR2 and WINCH are ignored.
  *
- * Owns: the IPC/signal adapter of a worker. Does not own accepting or sessions (runtime.ts).
+ * Owns: the IPC/signal adapter of a worker, including its metrics reports (answering the primary's
+ * `report` requests, and one final report before exiting so no count is lost across reloads).
+ * Does not own accepting or sessions (runtime.ts) or what is counted (metrics/worker-metrics.ts).
  */
 import type { Socket } from 'node:net';
 import { LogSystem } from '../log/logger.js';
@@ -11,9 +13,16 @@ import { ProxyError } from '../errors.js';
 import { isPrimaryMessage, type ListenerSpec, type PrimaryMessage, type WorkerMessage } from './ipc.js';
 import { WorkerRuntime } from './runtime.js';
 import { createConnectionHandler } from './handler-factory.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 
 /** Ask the primary for more connection numbers when fewer than this many are left. */
 const CID_LOW_WATER = 512;
+
+/**
+ * How long an exiting worker waits for its final metrics report to be written to the IPC channel.
+ * The write is local and small (a few KiB); the bound only keeps a wedged channel from holding exit.
+ */
+const FINAL_REPORT_WAIT_MS = 1000;
 
 function send(msg: WorkerMessage): void {
   if (process.connected && process.send !== undefined) process.send(msg);
@@ -21,20 +30,62 @@ function send(msg: WorkerMessage): void {
 
 let runtime: WorkerRuntime | null = null;
 let logs: LogSystem | null = null;
+let metrics: WorkerMetrics | null = null;
 let specs = new Map<number, ListenerSpec>();
 const early: { msg: PrimaryMessage; handle: unknown }[] = [];
 let starting = false;
 
 function exit(code: number): never {
+  metrics?.close();
   logs?.close();
   process.exit(code);
+}
+
+/** A normal end: hand the primary what this worker counted, then exit (bounded by FINAL_REPORT_WAIT_MS). */
+function exitAfterFinalReport(code: number): void {
+  const m = metrics;
+  if (m === null || !process.connected || process.send === undefined) exit(code);
+  const timer = setTimeout(() => exit(code), FINAL_REPORT_WAIT_MS);
+  m.report(false).then(
+    ({ summary, metrics: list }) => {
+      const msg: WorkerMessage = { type: 'report', id: 0, final: true, summary, metrics: list };
+      if (!process.connected || process.send === undefined) exit(code);
+      process.send(msg, () => {
+        clearTimeout(timer);
+        exit(code);
+      });
+    },
+    () => {
+      clearTimeout(timer);
+      exit(code);
+    },
+  );
+}
+
+/** The primary asked for this worker's numbers (`/metrics`, `/status`). */
+function answerReport(msg: Extract<PrimaryMessage, { type: 'report' }>): void {
+  const m = metrics;
+  if (m === null) return;
+  if (!msg.metrics) {
+    send({ type: 'report', id: msg.id, final: false, summary: m.summary(), metrics: [] });
+    return;
+  }
+  m.report(msg.reset).then(
+    ({ summary, metrics: list }) => {
+      send({ type: 'report', id: msg.id, final: false, summary, metrics: list });
+    },
+    (err: unknown) => {
+      runtime?.rootLogger.alert(`metrics report failed: ${String(err)}`);
+    },
+  );
 }
 
 async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<void> {
   const { config } = msg;
   process.title = 'postern: worker process';
   logs = new LogSystem({ format: config.logFormat, prefix: config.prefix, bindings: { role: 'worker', wid: msg.slot } });
-  const handler = await createConnectionHandler(config);
+  metrics = new WorkerMetrics({ slot: msg.slot, pid: process.pid });
+  const handler = await createConnectionHandler(config, metrics);
   specs = new Map(msg.listeners.map((s) => [s.id, s]));
   const shared = config.acceptPolicy === 'shared';
   runtime = new WorkerRuntime({
@@ -44,6 +95,7 @@ async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<
     logs,
     pauseWhenFull: true,
     cidLowWater: CID_LOW_WATER,
+    metrics,
     hooks: {
       ready: () => {
         send({ type: 'ready' });
@@ -57,7 +109,7 @@ async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<
       closed: (count) => {
         if (!shared) send({ type: 'closed', count });
       },
-      exit,
+      exit: exitAfterFinalReport,
     },
   });
   if (!shared || msg.listeners.length === 0) runtime.readyWithoutHandles();
@@ -103,6 +155,9 @@ function dispatch(msg: PrimaryMessage, handle: unknown): void {
       return;
     case 'reopen':
       runtime.reopenLogs();
+      return;
+    case 'report':
+      answerReport(msg);
       return;
   }
 }
