@@ -51,6 +51,16 @@ export interface LoginDriverOptions<L> {
   readonly onOutcome: (outcome: LoginOutcome) => void;
 }
 
+/** nginx's action while it reads a backend reply (ngx_mail_proxy_read_response). */
+const READING_ACTION = 'reading response from upstream';
+
+/**
+ * Connect errors that reach nginx only after connect() returned EINPROGRESS: the peer's RST or an ICMP
+ * error arrives later, so nginx logs them as `recv() failed` (checked with Debian's nginx 1.22 on Linux,
+ * loopback included). Others (no route, no local address) fail connect() itself.
+ */
+const ASYNC_CONNECT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
 /** errno values Node reports by name; nginx prints `(<errno>: <strerror>)`. */
 const ERRNO: Readonly<Record<string, readonly [number, string]>> = {
   ECONNREFUSED: [111, 'Connection refused'],
@@ -218,8 +228,17 @@ export class LoginDriver<L> implements UpstreamSink {
   upstreamError(err: NodeJS.ErrnoException): void {
     if (this.settled) return;
     const e = errnoOf(err);
+    if (!this.connected && ASYNC_CONNECT_ERRORS.has(err.code ?? '')) {
+      // nginx: the non-blocking connect() returned EINPROGRESS, so the refusal surfaces in the first
+      // recv() of ngx_mail_proxy_read_response, which has set its action by then.
+      this.fail({ level: 'error', message: 'recv() failed', action: READING_ACTION, err: e }, null, 'upstreamConnect');
+      return;
+    }
     if (!this.connected) {
-      const unusual = !['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'].includes(err.code ?? '');
+      // nginx: ngx_event_connect_peer logs these at ERR, any other errno at CRIT
+      const unusual = !['ECONNREFUSED', 'EAGAIN', 'ECONNRESET', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH'].includes(
+        err.code ?? '',
+      );
       this.fail(
         {
           level: unusual ? 'crit' : 'error',
@@ -232,11 +251,8 @@ export class LoginDriver<L> implements UpstreamSink {
       );
       return;
     }
-    this.fail(
-      { level: 'error', message: 'recv() failed', action: this.o.module.phase(this.state), err: e },
-      null,
-      'upstreamError',
-    );
+    // nginx: ngx_mail_proxy_read_response sets its action before every recv()
+    this.fail({ level: 'error', message: 'recv() failed', action: READING_ACTION, err: e }, null, 'upstreamError');
   }
 
   upstreamClose(): void {

@@ -7,7 +7,8 @@
  * upstream → client: each read lands in a pooled buffer (Upstream's `onread`); that same buffer is
  * written to the client and returned to the pool when the write completes. Writes complete in order,
  * so a FIFO of in-flight buffers and one bound callback serve every write (no closure per chunk).
- * The upstream is paused while the client has more than one buffer's worth queued.
+ * The upstream is paused while the client has more than one buffer's worth queued, and resumed from the
+ * write callbacks once the queue is back to one buffer.
  * client → upstream: the client socket's own chunks are written as they are; the client is paused
  * while the upstream's queue is over its high-water mark.
  *
@@ -70,6 +71,10 @@ export class Relay implements UpstreamSink {
     this.afterClientWrite = () => {
       const buf = this.inflight.shift();
       if (buf !== undefined) this.pool.release(buf);
+      // The backend was paused at more than one buffer queued; resume once the client caught up. Node's
+      // 'drain' alone is not enough: it comes only after a write() returned false (the socket's 16 KiB
+      // high-water mark), and a queue between proxy_buffer and that mark never produces one.
+      if (this.upstreamPausedForClient && this.client.writableLength <= this.pool.bufferBytes) this.onClientDrain();
     };
   }
 

@@ -19,7 +19,8 @@ import type { SessionLogContext, LogLevel } from '../log/types.js';
 import type { BufferPool } from '../relay/buffer-pool.js';
 import { LoginDriver, errnoOf, type LoginOutcome } from '../relay/login-driver.js';
 import { Relay, type RelayEnd } from '../relay/relay.js';
-import type { ClientTlsInfo, ServerRuntime, SessionStart, TlsPort } from './session-types.js';
+import type { AuthHttpInput } from '../auth/auth-http.js';
+import type { ClientTlsInfo, ServerRuntime, SessionAuthInput, SessionStart, TlsPort } from './session-types.js';
 import { loginForLog, sessionClosedMessage } from './session-log.js';
 
 type Phase = 'greeting' | 'preauth' | 'tls' | 'auth' | 'authWait' | 'upstream' | 'relay' | 'closing' | 'closed';
@@ -51,6 +52,7 @@ export class Session {
   private clientHost = '';
   private tlsInfo: ClientTlsInfo | null = null;
   private driver: LoginDriver<unknown> | null = null;
+  private authAbort: AbortController | null = null;
   private relay: Relay | null = null;
   private endReason: EndReason = 'clientClosed';
   private bytesFromClient = 0;
@@ -76,6 +78,9 @@ export class Session {
       login: null,
       upstream: null,
     };
+    // nginx: ngx_mail_smtp_init_session — without a resolver the SMTP client host is `[UNAVAILABLE]` from
+    // the start, so Client-Host and XCLIENT NAME= carry it; IMAP and POP3 never have one.
+    if (this.rt.binding.name === 'smtp') this.clientHost = '[UNAVAILABLE]';
     this.attach(socket);
     this.rt.metrics.sessionStarted(this.rt.binding.name, this.ctx.server);
   }
@@ -398,17 +403,25 @@ export class Session {
     if (request.login.length > 0) this.ctx.login = loginForLog(request.login);
     const needPassword =
       request.method === 'apop' || request.method === 'cram-md5' || request.method === 'external';
+    // The auth client's own lines (WAIT retries, keep-alive retries) carry the session's context, and a
+    // session that ends first cancels the request. SessionAuthInput does not name these two fields yet;
+    // the auth client (AuthHttpInput) reads them.
+    const abort = new AbortController();
+    this.authAbort = abort;
+    const input: SessionAuthInput & Pick<AuthHttpInput, 'logCtx' | 'signal'> = {
+      request,
+      protocol: this.rt.binding.name,
+      attempt: this.attempt,
+      clientIp: this.ctx.client,
+      clientHost: this.clientHost,
+      proxyProtocol: null,
+      tls: this.tlsInfo,
+      needPassword: needPassword && this.rt.binding.name !== 'smtp',
+      logCtx: this.ctx,
+      signal: abort.signal,
+    };
     this.rt.auth
-      .authenticate({
-        request,
-        protocol: this.rt.binding.name,
-        attempt: this.attempt,
-        clientIp: this.ctx.client,
-        clientHost: this.clientHost,
-        proxyProtocol: null,
-        tls: this.tlsInfo,
-        needPassword: needPassword && this.rt.binding.name !== 'smtp',
-      })
+      .authenticate(input)
       .then(
         (result) => {
           this.onAuthResult(result, request, upstream, needPassword);
@@ -430,6 +443,7 @@ export class Session {
     upstream: UpstreamLoginContext,
     needPassword: boolean,
   ): void {
+    this.authAbort = null;
     if (this.phase !== 'auth') return; // the client went away meanwhile
     const m = this.rt.binding.module;
     const settings = this.rt.binding.settings;
@@ -496,7 +510,8 @@ export class Session {
       {
         ...b.loginSettings,
         clientAddr: this.ctx.client,
-        clientIsIpv6: this.ctx.client.includes(':'),
+        // `unix:` has a colon too; only an IPv6 address gets XCLIENT's `IPV6:` prefix
+        clientIsIpv6: !this.ctx.client.startsWith('unix:') && this.ctx.client.includes(':'),
         clientHost: this.clientHost === '' ? '[UNAVAILABLE]' : this.clientHost,
       },
     );
@@ -570,11 +585,12 @@ export class Session {
         this.endReason = 'proxyTimeout';
         break;
       case 'clientError':
-        this.log('info', 'recv() failed', 'proxying and reading from client', errnoOf(end.err));
+        // nginx logs client socket errors at info (the client connection's log_error)
+        this.logRelayError('info', end.err, 'client');
         this.endReason = 'clientClosed';
         break;
       case 'upstreamError':
-        this.log('error', 'recv() failed', 'proxying and reading from upstream', errnoOf(end.err));
+        this.logRelayError('error', end.err, 'upstream');
         this.endReason = 'upstreamClosed';
         break;
       case 'shutdown':
@@ -583,6 +599,19 @@ export class Session {
         break;
     }
     this.finalize();
+  }
+
+  /**
+   * nginx: ngx_mail_proxy_handler. A failed recv() marks that side at EOF, so once what it sent is flushed
+   * the session ends as `proxied session done` too; a failed send() closes the session without that line.
+   */
+  private logRelayError(level: LogLevel, err: NodeJS.ErrnoException, side: 'client' | 'upstream'): void {
+    if (err.syscall === 'write' || err.syscall === 'writev') {
+      this.log(level, 'send() failed', `proxying and sending to ${side}`, errnoOf(err));
+      return;
+    }
+    this.log(level, 'recv() failed', `proxying and reading from ${side}`, errnoOf(err));
+    this.log('info', 'proxied session done', null);
   }
 
   // ---- ending -----------------------------------------------------------------------------------
@@ -637,6 +666,10 @@ export class Session {
 
   private stopWork(): void {
     this.clearDeadline();
+    if (this.authAbort !== null) {
+      this.authAbort.abort();
+      this.authAbort = null;
+    }
     if (this.driver !== null) {
       this.driver.abort();
       this.driver = null;

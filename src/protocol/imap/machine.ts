@@ -15,8 +15,8 @@
  *   without any tag (`BAD invalid command`), which no client can match to its command.
  * - `ID` is answered (`* ID NIL`, `<tag> OK completed`) and its parameters kept for the upstream login
  *   (forgotten again at STARTTLS); nginx answers `<tag> BAD invalid command`.
- * - The too-long-command log line masks what follows LOGIN/AUTHENTICATE and whole SASL lines: nginx
- *   writes the raw buffer, password included.
+ * - The too-long-command log line masks what follows LOGIN/AUTHENTICATE and whole SASL lines, and shows
+ *   control, 8-bit, `"` and `\` bytes as `\xHH`: nginx writes the raw buffer, password and CR LF included.
  */
 
 import type {
@@ -431,9 +431,23 @@ function tooLongText(buf: Buffer, start: number, end: number, ps: ImapParseState
   if (ps !== null && (verb === 'login' || verb === 'authenticate')) {
     // cmdStart + verb length + its terminating space
     const keep = ps.cmdStart + (verb === 'login' ? 5 : 12) + 1;
-    return `${buf.toString('latin1', start, start + keep)}***`;
+    return `${logText(buf, start, start + keep)}***`;
   }
-  return buf.toString('latin1', start, end);
+  return logText(buf, start, end);
+}
+
+/**
+ * Client bytes for a log line: control bytes, DEL, 8-bit bytes, `"` and `\` as `\xHH`, as the session
+ * shell shows logins (worker/session-log.ts). A too long command can hold a literal's CR LF, which
+ * nginx writes raw, letting a client forge log lines.
+ */
+function logText(buf: Buffer, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
+    out += c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c);
+  }
+  return out;
 }
 
 /** nginx: the auth_http error branch for IMAP (`<tag> NO <text>`), then close or back to the start. */
