@@ -64,3 +64,12 @@ export const RELOAD_OLD_WORKER_GRACE_MS = 100;
 /** nginx fast shutdown: TERM resent from 50ms doubling; SIGKILL after the delay passes 1s. */
 export const FAST_SHUTDOWN_FIRST_RETRY_MS = 50;
 export const FAST_SHUTDOWN_KILL_AFTER_MS = 1000;
+
+/**
+ * Node timers overflow past 2^31-1 ms (about 24.8 days) and then fire after 1 ms; nginx's time values
+ * can be larger (`timeout 100d` is valid). Every timer armed from a configured time goes through this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+export function timerMs(ms: number): number {
+  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms < 0 ? 0 : ms;
+}

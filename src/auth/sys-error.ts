@@ -47,6 +47,12 @@ export function socketErrorResult(err: unknown, addrText: string): AuthHttpResul
   const e = (typeof err === 'object' && err !== null ? err : {}) as NodeSysError;
   const code = typeof e.code === 'string' ? e.code : '';
   const sys = systemErrorOfCode(code) ?? undefined;
+  // nginx connects without blocking: on Linux a refused TCP connect returns EINPROGRESS and the refusal
+  // surfaces at the next read, so nginx logs `recv() failed (111: Connection refused)`. A UNIX socket
+  // refuses at once (`connect() to unix:... failed`).
+  if (e.syscall === 'connect' && code === 'ECONNREFUSED' && !addrText.startsWith('unix:')) {
+    return { type: 'error', message: 'recv() failed', level: 'error', err: sys ?? ETIMEDOUT_INFO, kind: 'connect' };
+  }
   if (e.syscall === 'connect') {
     const level = CONNECT_ERR.has(code) ? 'error' : 'crit';
     const message = `connect() to ${addrText} failed`;

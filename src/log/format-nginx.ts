@@ -48,8 +48,11 @@ export function nginxTail(level: LogLevel, message: string, extra?: LogExtra): s
     out += `, client: ${ctx.client}`;
     if (ctx.usingStarttls) out += ' using starttls';
     out += `, server: ${ctx.server}`;
-    if (ctx.login !== null && ctx.login !== '') out += `, login: "${ctx.login}"`;
-    if (ctx.upstream !== null) out += `, upstream: ${ctx.upstream}`;
+    // nginx prints the upstream only after a login (an empty login, e.g. smtp_auth none, ends the line)
+    if (ctx.login !== null && ctx.login !== '') {
+      out += `, login: "${ctx.login}"`;
+      if (ctx.upstream !== null) out += `, upstream: ${ctx.upstream}`;
+    }
   }
   return out;
 }

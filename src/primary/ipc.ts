@@ -6,6 +6,7 @@
  * (worker/ipc.ts re-exports it: the one shared contract of the two processes.)
  */
 import type { MainConfig } from '../config/types.js';
+import { isTicketKeySet, type TicketKeySet } from '../tls/ticket-keys.js';
 import type { WorkerSummary } from '../metrics/worker-metrics.js';
 
 /** One listening socket as the primary opened it (reference 2.4 grouping). */
@@ -38,7 +39,11 @@ export type PrimaryMessage =
       readonly slot: number;
       readonly config: MainConfig;
       readonly listeners: readonly ListenerSpec[];
+      /** the current shared session-ticket key (every worker encrypts tickets with it) */
+      readonly ticketKeys: TicketKeySet;
     }
+  /** the primary rotated the shared session-ticket key */
+  | { readonly type: 'ticketKeys'; readonly keys: TicketKeySet }
   /** shared policy: the listening handle for a spec (sent with the handle, `keepOpen`) */
   | { readonly type: 'listener'; readonly id: number }
   /** least_conn policy: one accepted connection, paused, with its connection number */
@@ -119,8 +124,11 @@ export function isPrimaryMessage(v: unknown): v is PrimaryMessage {
         isCount(v['slot']) &&
         isRecord(v['config']) &&
         Array.isArray(v['listeners']) &&
-        v['listeners'].every(isSpec)
+        v['listeners'].every(isSpec) &&
+        isTicketKeySet(v['ticketKeys'])
       );
+    case 'ticketKeys':
+      return isTicketKeySet(v['keys']);
     case 'listener':
       return isCount(v['id']);
     case 'connection':

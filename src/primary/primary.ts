@@ -11,6 +11,8 @@
  * Does not own sessions or any byte of traffic.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { rotateTicketKeys, type TicketKeySet } from '../tls/ticket-keys.js';
+import { ticketKeyRotationMs } from './ticket-rotation.js';
 import * as net from 'node:net';
 import type { MainConfig } from '../config/types.js';
 import type { LoadResult } from '../config/load.js';
@@ -99,6 +101,9 @@ export class Primary {
   private readonly reports: WorkerReports<WorkerProc>;
   private status: StatusServer | null = null;
   private lastReload: { readonly atMs: number; readonly ok: boolean } | null = null;
+  /** the session-ticket key every worker uses, so a ticket from one worker resumes on another */
+  private ticketKeys: TicketKeySet = rotateTicketKeys(null);
+  private ticketTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: PrimaryOptions) {
     this.config = o.config;
@@ -159,6 +164,20 @@ export class Primary {
       }
     }
     this.spawnGeneration();
+    this.scheduleTicketRotation();
+  }
+
+  /** Rotate the shared ticket key on a timer (re-read after a reload: ssl_session_timeout may change). */
+  private scheduleTicketRotation(): void {
+    if (this.ticketTimer !== null) clearTimeout(this.ticketTimer);
+    this.ticketTimer = setTimeout(() => {
+      this.ticketTimer = null;
+      if (this.phase === 'stopping' || this.phase === 'done') return;
+      this.ticketKeys = rotateTicketKeys(this.ticketKeys);
+      for (const w of this.workers) this.send(w, { type: 'ticketKeys', keys: this.ticketKeys });
+      this.scheduleTicketRotation();
+    }, ticketKeyRotationMs(this.config));
+    this.ticketTimer.unref();
   }
 
   private failStart(err: unknown): void {
@@ -253,7 +272,7 @@ export class Primary {
     child.on('close', () => {
       this.reports.gone(w);
     });
-    this.send(w, { type: 'config', generation: w.generation, slot, config, listeners: specs });
+    this.send(w, { type: 'config', generation: w.generation, slot, config, listeners: specs, ticketKeys: this.ticketKeys });
     if (config.acceptPolicy === 'shared') {
       for (const b of [this.cids.take(), this.cids.take()]) this.send(w, { type: 'cids', ...b });
       for (const spec of specs) this.sendListener(w, spec.id);
@@ -661,6 +680,7 @@ export class Primary {
     const exitCode = this.phase === 'stopping' ? this.exitCode : code;
     this.phase = 'done';
     if (this.killTimer !== null) clearTimeout(this.killTimer);
+    if (this.ticketTimer !== null) clearTimeout(this.ticketTimer);
     this.closeStatus();
     this.metrics.close();
     if (this.pidWritten !== null) removePidFile(this.pidWritten);

@@ -21,7 +21,8 @@ export type SaslStart =
 /** Credentials from a finished exchange, or the INFO log text nginx writes for bad input. */
 export type SaslResult =
   | { readonly ok: true; readonly login: Buffer; readonly password: Buffer }
-  | { readonly ok: false; readonly log: string };
+  /** `login`: what nginx had already taken as the login when it refused (CRAM-MD5), for log lines */
+  | { readonly ok: false; readonly log: string; readonly login?: Buffer };
 
 /** `+ VXNlcm5hbWU6` / `334 VXNlcm5hbWU6` payload: base64("Username:"). */
 export const USERNAME_PROMPT = Buffer.from('VXNlcm5hbWU6', 'latin1');
@@ -144,7 +145,12 @@ export function decodeCramMd5(b64: Buffer): SaslResult {
   if (v === null) return { ok: false, log: 'client sent invalid base64 encoding in AUTH CRAM-MD5 command' };
   const sp = v.indexOf(0x20);
   if (sp === -1 || v.length - sp - 1 !== 32) {
-    return { ok: false, log: 'client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command' };
+    // nginx set s->login before checking the digest: the whole answer, or the part before the space
+    return {
+      ok: false,
+      log: 'client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command',
+      login: sp === -1 ? v : v.subarray(0, sp),
+    };
   }
   return { ok: true, login: v.subarray(0, sp), password: v.subarray(sp + 1) };
 }

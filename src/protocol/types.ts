@@ -98,8 +98,13 @@ export type Action =
   | { readonly type: 'authenticate'; readonly request: AuthRequest; readonly upstream: UpstreamLoginContext }
   /** Close after flushing the replies queued before this action. */
   | { readonly type: 'close'; readonly reason: EndReason }
-  /** A log line in the session's context (`message` is nginx's text; `phase` fills nginx's "while ..."). */
+  /** A log line in the session's context (`message` is nginx's text; `logAction` fills nginx's "while ..."). */
   | { readonly type: 'log'; readonly level: ActionLogLevel; readonly message: string }
+  /**
+   * The client named its login before the auth request (POP3 USER, SASL LOGIN's user name, a CRAM-MD5
+   * answer): nginx shows it as `login: "..."` in every later log line of the session.
+   */
+  | { readonly type: 'login'; readonly login: Buffer }
   /** SMTP: look up the client's host name (resolver); the shell answers with `hostResolved`. */
   | { readonly type: 'resolveClientHost' }
   /** SMTP greeting delay: the shell calls `delayElapsed` after `ms`, unless the session ended first. */
@@ -155,6 +160,11 @@ export interface ProtocolModule<S, C> {
   hostResolved?(state: S, host: Buffer, settings: C): Step<S>;
   /** SMTP only: the greeting delay elapsed. */
   delayElapsed?(state: S, settings: C): Step<S>;
+  /**
+   * nginx's "while ..." text for the session's current state (`in auth state`, `in delay pipelining
+   * state`, ...), used for the `log` actions and for timeouts. Absent: always `in auth state`.
+   */
+  logAction?(state: S): string;
   /** The protocol's `internal server error` reply (reference 3.6), sent before closing. */
   readonly internalError: Buffer;
   /** Replies for client-certificate failures (reference 3.6). */

@@ -160,7 +160,8 @@ export class LoginDriver<L> implements UpstreamSink {
   }
 
   private tooLong(): void {
-    const line = this.acc.subarray(0, this.accEnd);
+    // nginx writes a NUL over the buffer's last byte to print it: the line shown is one byte short
+    const line = this.acc.subarray(0, this.accEnd - 1);
     this.fail(
       {
         level: 'error',

@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { ListenConfig, MainConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
+import type { TicketKeySet } from '../tls/ticket-keys.js';
 
 export interface ConnectionContext {
   /** nginx's connection number `*<cid>`, unique across the workers of a running primary */
@@ -37,6 +38,8 @@ export interface ConnectionHandler {
   start(socket: Socket, context: ConnectionContext): SessionHandle;
   /** Called once when the worker exits; releases pools, timers, TLS contexts. */
   close?(): void;
+  /** The primary rotated the shared session-ticket key. */
+  setTicketKeys?(keys: TicketKeySet): void;
 }
 
 /** Builds the handler of one configuration generation (a worker serves exactly one). */

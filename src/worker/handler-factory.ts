@@ -8,6 +8,7 @@ import type { MainConfig } from '../config/types.js';
 import type { ConnectionHandlerFactory } from './connection-handler.js';
 import { SessionHandler } from './session-handler.js';
 import { NULL_METRICS, type SessionMetrics } from '../metrics/types.js';
+import type { TicketKeySet } from '../tls/ticket-keys.js';
 
 /**
  * Builds the handler of one configuration generation (a ConnectionHandlerFactory); `metrics` defaults
@@ -16,6 +17,7 @@ import { NULL_METRICS, type SessionMetrics } from '../metrics/types.js';
 export function createConnectionHandler(
   config: MainConfig,
   metrics: SessionMetrics = NULL_METRICS,
+  ticketKeys: TicketKeySet | null = null,
 ): ReturnType<ConnectionHandlerFactory> {
-  return new SessionHandler(config, { metrics });
+  return new SessionHandler(config, { metrics, ticketKeys });
 }

@@ -25,6 +25,7 @@ export function loginForLog(bytes: Buffer): string {
 }
 
 export interface SessionSummary {
+  readonly protocol: string;
   readonly reason: string;
   readonly durationMs: number;
   readonly bytesFromClient: number;
@@ -33,9 +34,12 @@ export interface SessionSummary {
   readonly tls: string | null;
 }
 
-/** `session closed (reason: proxied, duration: 1.234s, in: 120, out: 10485906, method: plain, tls: TLSv1.3)` */
+/**
+ * `session closed (protocol: imap, reason: proxied, duration: 1.234s, in: 120, out: 10485906, method: plain,
+ * tls: TLSv1.3)`; client, server, login and upstream follow in nginx's context suffix.
+ */
 export function sessionClosedMessage(s: SessionSummary): string {
-  let m = `session closed (reason: ${s.reason}, duration: ${(s.durationMs / 1000).toFixed(3)}s, in: ${String(
+  let m = `session closed (protocol: ${s.protocol}, reason: ${s.reason}, duration: ${(s.durationMs / 1000).toFixed(3)}s, in: ${String(
     s.bytesFromClient,
   )}, out: ${String(s.bytesToClient)}`;
   if (s.method !== null) m += `, method: ${s.method}`;

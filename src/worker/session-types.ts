@@ -15,6 +15,8 @@ import type { AuthHttpResult } from '../auth/types.js';
 import type { BufferPools } from '../relay/buffer-pool.js';
 import type { Logger } from '../log/types.js';
 import type { SessionMetrics } from '../metrics/types.js';
+import type { CompiledAccess } from '../net/access.js';
+import type { RealIpTrust } from '../net/realip.js';
 
 /** A protocol with its settings, type parameters hidden so sessions of every protocol share one shape. */
 export interface ProtocolBinding {
@@ -45,6 +47,14 @@ export interface ClientTlsInfo {
   readonly certPem: string | null;
 }
 
+/** TLS facts beyond the Auth-SSL-* values (for a PROXY v2 header to the backend, and metrics). */
+export interface TlsDetails {
+  readonly commonName: string | null;
+  readonly resumed: boolean;
+  readonly serverName: string | null;
+  readonly alpn: string | null;
+}
+
 /** PROXY protocol addresses the client connection carried (reference 6.4). */
 export interface ProxyProtocolInfo {
   readonly srcAddr: string;
@@ -65,6 +75,10 @@ export interface SessionAuthInput {
   readonly tls: ClientTlsInfo | null;
   /** true when the session has no password of its own for the backend (APOP, CRAM-MD5, EXTERNAL) */
   readonly needPassword: boolean;
+  /** the session's log context, for the auth client's own lines (WAIT and keep-alive retries) */
+  readonly logCtx?: import('../log/types.js').SessionLogContext;
+  /** aborted when the session ends first: the request is dropped and its connection closed */
+  readonly signal?: AbortSignal;
 }
 
 /** The auth client as the session uses it (implemented by auth/auth-http.ts). */
@@ -88,6 +102,8 @@ export interface TlsPort {
      * line to log at info (`client SSL certificate verify error: (23:certificate revoked)`)
      */
     check: 'ok' | { readonly reply: 'certificateError' | 'noCertificate'; readonly log: string };
+    /** what a PROXY v2 header to the backend reports of the client's TLS */
+    details: TlsDetails;
   }>;
 }
 
@@ -100,6 +116,10 @@ export interface ServerRuntime {
   readonly metrics: SessionMetrics;
   /** null when the server has neither `listen ... ssl` nor `starttls` */
   readonly tls: TlsPort | null;
+  /** `allow`/`deny`, compiled once */
+  readonly access: CompiledAccess;
+  /** `set_real_ip_from`, compiled once */
+  readonly realIp: RealIpTrust;
   /** SMTP with a `resolver`: the client's host name lookup (reference 4.3.1); absent = `[UNAVAILABLE]` */
   readonly lookupClientHost?: (clientIp: string) => Promise<ClientHostLookup>;
 }

@@ -19,11 +19,21 @@ import type { SessionLogContext, LogLevel } from '../log/types.js';
 import type { BufferPool } from '../relay/buffer-pool.js';
 import { LoginDriver, errnoOf, type LoginOutcome } from '../relay/login-driver.js';
 import { Relay, type RelayEnd } from '../relay/relay.js';
-import type { AuthHttpInput } from '../auth/auth-http.js';
-import type { ClientTlsInfo, ServerRuntime, SessionAuthInput, SessionStart, TlsPort } from './session-types.js';
+import { buildProxyV1, buildProxyV2, type ProxyEndpoint } from '../net/proxy-protocol.js';
+import { timerMs } from '../limits.js';
+import { runEdge, upgradeTls, type EdgeLog, type EdgeOutcome } from './session-edge.js';
+import type {
+  ClientTlsInfo,
+  ProxyProtocolInfo,
+  ServerRuntime,
+  SessionAuthInput,
+  SessionStart,
+  TlsDetails,
+  TlsPort,
+} from './session-types.js';
 import { loginForLog, sessionClosedMessage } from './session-log.js';
 
-type Phase = 'greeting' | 'preauth' | 'tls' | 'auth' | 'authWait' | 'upstream' | 'relay' | 'closing' | 'closed';
+type Phase = 'edge' | 'greeting' | 'preauth' | 'tls' | 'auth' | 'authWait' | 'upstream' | 'relay' | 'closing' | 'closed';
 
 const AUTH_STATE = 'in auth state';
 const HTTP_AUTH_STATE = 'in http auth state';
@@ -59,6 +69,13 @@ export class Session {
   private bytesToClient = 0;
   private method: string | null = null;
   private upstreamStartedAt = 0;
+  /** the client's port (after realip), for the PROXY header to the backend */
+  private clientPort: number;
+  private readonly listen: SessionStart['listen'];
+  private proxyInfo: ProxyProtocolInfo | null = null;
+  private tlsDetails: TlsDetails | null = null;
+  /** nginx's "while ..." for a timeout before the greeting (edge steps) */
+  private edgeAction = 'sending client greeting line';
 
   constructor(socket: Socket, start: SessionStart) {
     this.socket = socket;
@@ -81,8 +98,97 @@ export class Session {
     // nginx: ngx_mail_smtp_init_session — without a resolver the SMTP client host is `[UNAVAILABLE]` from
     // the start, so Client-Host and XCLIENT NAME= carry it; IMAP and POP3 never have one.
     if (this.rt.binding.name === 'smtp') this.clientHost = '[UNAVAILABLE]';
-    this.attach(socket);
+    this.listen = start.listen;
+    this.clientPort = socket.remotePort ?? 0;
     this.rt.metrics.sessionStarted(this.rt.binding.name, this.ctx.server);
+  }
+
+  /**
+   * Start: the edge (PROXY header, access rules, implicit TLS) under the `timeout` deadline, as nginx
+   * arms it for each of them, then the greeting.
+   */
+  run(): void {
+    const l = this.listen;
+    const edgeNeeded = l.proxyProtocol || l.ssl || !this.rt.access.empty;
+    if (!edgeNeeded) {
+      this.attach(this.socket);
+      this.begin(null);
+      return;
+    }
+    this.phase = 'edge';
+    this.socket.on('close', this.onClose);
+    this.armDeadline();
+    runEdge({
+      socket: this.socket,
+      listen: l,
+      peer: this.ctx.client,
+      access: this.rt.access,
+      realIp: this.rt.realIp,
+      tls: this.rt.tls,
+      onAction: (action) => {
+        this.edgeAction = action;
+      },
+    }).then(this.onEdge, (err: unknown) => {
+      this.onEdge({
+        type: 'fail',
+        log: { level: 'error', message: `edge failed: ${String(err)}`, action: this.edgeAction },
+        reply: null,
+        reason: 'internalError',
+        refused: null,
+        socket: this.socket,
+      });
+    });
+  }
+
+  private readonly onEdge = (outcome: EdgeOutcome): void => {
+    if (this.phase !== 'edge') {
+      if (outcome.type !== 'closed') outcome.socket.destroy();
+      return;
+    }
+    if (outcome.type === 'closed') {
+      this.abort('clientClosed');
+      return;
+    }
+    if (outcome.type === 'fail') {
+      this.edgeFailed(outcome);
+      return;
+    }
+    this.socket.removeListener('close', this.onClose);
+    this.socket = outcome.socket;
+    this.attach(this.socket);
+    if (outcome.client !== null) {
+      this.ctx.client = outcome.client.address;
+      this.clientPort = outcome.client.port;
+    }
+    this.proxyInfo = outcome.proxy;
+    if (outcome.tls !== null) {
+      this.tlsDetails = outcome.tls.details;
+      this.rt.metrics.tlsHandshake(outcome.tls.info.protocol, outcome.tls.details.resumed);
+    }
+    this.begin(outcome.tls?.info ?? null);
+  };
+
+  /** An edge step refused the connection: log, maybe send the certificate reply, close. */
+  private edgeFailed(outcome: Extract<EdgeOutcome, { type: 'fail' }>): void {
+    if (outcome.refused !== null) this.rt.metrics.refused(outcome.refused);
+    if (outcome.reason === 'clientClosed' && this.listen.ssl) this.rt.metrics.tlsHandshake(null, false);
+    this.logEdge(outcome.log);
+    if (outcome.socket !== this.socket) {
+      this.socket.removeListener('close', this.onClose);
+      this.socket = outcome.socket;
+      this.attach(this.socket);
+    }
+    if (outcome.reply !== null) {
+      const m = this.rt.binding.module;
+      this.write(outcome.reply === 'certificateError' ? m.certificateError : m.noCertificate);
+      this.closeAfterFlush(outcome.reason);
+      return;
+    }
+    this.abort(outcome.reason);
+  }
+
+  private logEdge(l: EdgeLog | null): void {
+    if (l !== null) this.log(l.level, l.message, l.action, l.err);
   }
 
   /** Send the greeting and start reading commands. */
@@ -95,6 +201,8 @@ export class Session {
       unixTime: Math.floor(Date.now() / 1000),
     });
     this.phase = 'preauth';
+    // nginx arms `timeout` when the greeting is queued; SMTP's host lookup and greeting delay come
+    // first and re-arm it when they end (resolveClientHost, delay).
     this.armDeadline();
     this.apply(step);
     this.pump();
@@ -156,10 +264,10 @@ export class Session {
       const buf = this.buf;
       if (buf === null || this.start === this.end) break;
       const r = b.module.feed(this.state, buf, this.start, this.end, b.settings);
-      this.state = r.state;
       this.start += r.consumed;
       if (this.start === this.end) this.start = this.end = 0;
       if (r.consumed === 0 && r.actions.length === 0) {
+        this.state = r.state;
         // Need more bytes. After fill(), leftover pending input means the buffer is full: too long.
         if (this.end - this.start < buf.length) break;
         this.apply(b.module.overflow(this.state, buf, this.start, this.end, b.settings));
@@ -184,11 +292,13 @@ export class Session {
   // ---- actions --------------------------------------------------------------------------------
 
   private apply(step: Step<unknown>): void {
+    // Log lines of a step carry the action of the state it ran in (nginx sets the action on entry).
+    const action = this.stateAction();
     this.state = step.state;
-    this.run(step.actions);
+    this.execute(step.actions, action);
   }
 
-  private run(actions: readonly Action[]): void {
+  private execute(actions: readonly Action[], logAction: string): void {
     if (actions.length === 0) return;
     const sock = this.socket;
     // One write per burst of replies (ARCHITECTURE: a write per protocol line was the main cost).
@@ -201,7 +311,10 @@ export class Session {
             this.write(a.data);
             break;
           case 'log':
-            this.log(a.level, a.message, AUTH_STATE);
+            this.log(a.level, a.message, logAction);
+            break;
+          case 'login':
+            this.ctx.login = a.login.length > 0 ? loginForLog(a.login) : null;
             break;
           case 'close':
             this.closeAfterFlush(a.reason);
@@ -240,12 +353,19 @@ export class Session {
     });
   }
 
+  /** nginx's "while ..." for the protocol's current state. */
+  private stateAction(): string {
+    const m = this.rt.binding.module;
+    // before the greeting step there is no protocol state yet
+    return m.logAction && this.state !== undefined ? m.logAction(this.state) : AUTH_STATE;
+  }
+
   // ---- deadline -------------------------------------------------------------------------------
 
   /** nginx's `timeout`: one deadline from the greeting (Q-3 mirrored), re-armed after Auth-Wait. */
   private armDeadline(): void {
     this.clearDeadline();
-    this.deadline = setTimeout(this.onDeadline, this.rt.server.timeoutMs);
+    this.deadline = setTimeout(this.onDeadline, timerMs(this.rt.server.timeoutMs));
   }
 
   private clearDeadline(): void {
@@ -258,10 +378,9 @@ export class Session {
   private readonly onDeadline = (): void => {
     this.deadline = null;
     if (this.phase === 'closed') return;
-    this.log('info', 'client timed out', this.phase === 'tls' ? 'SSL handshaking' : AUTH_STATE, {
-      errno: 110,
-      text: 'Connection timed out',
-    });
+    const action =
+      this.phase === 'edge' ? this.edgeAction : this.phase === 'tls' ? 'in starttls state' : this.stateAction();
+    this.log('info', 'client timed out', action, { errno: 110, text: 'Connection timed out' });
     this.abort('timeout');
   };
 
@@ -295,44 +414,42 @@ export class Session {
     });
   }
 
-  /** `listen ... ssl`: the handshake comes first, under the `timeout` deadline, then the greeting. */
-  beginWithTls(tls: TlsPort): void {
-    this.phase = 'tls';
-    this.armDeadline();
-    this.socket.pause();
-    this.upgrade(tls, (info) => {
-      this.begin(info);
-    });
-  }
-
-  /** Swap the plain socket for a TLS one; on failure the session ends (nginx logs at info). */
+  /** Swap the plain socket for a TLS one after STARTTLS; failures end the session as nginx does. */
   private upgrade(tls: TlsPort, then: (info: ClientTlsInfo) => void): void {
     const plain = this.socket;
     this.detach(plain);
     plain.on('error', noop);
-    tls.upgrade(plain).then(
-      ({ socket, info }) => {
-        this.socket = socket;
-        this.attach(socket);
-        if (this.phase !== 'tls') {
-          socket.destroy();
-          return;
+    plain.on('close', this.onClose);
+    void upgradeTls(tls, plain, 'in starttls state').then((outcome) => {
+      if (this.phase !== 'tls') {
+        if (outcome.type !== 'closed') outcome.socket.destroy();
+        return;
+      }
+      if (outcome.type === 'closed') {
+        this.abort('clientClosed');
+        return;
+      }
+      plain.removeListener('close', this.onClose);
+      this.socket = outcome.socket;
+      this.attach(this.socket);
+      if (outcome.type === 'fail') {
+        if (outcome.reason === 'clientClosed') this.rt.metrics.tlsHandshake(null, false);
+        this.logEdge(outcome.log);
+        if (outcome.reply !== null) {
+          const m = this.rt.binding.module;
+          this.phase = 'preauth';
+          this.write(outcome.reply === 'certificateError' ? m.certificateError : m.noCertificate);
+          this.closeAfterFlush(outcome.reason);
+        } else {
+          this.abort(outcome.reason);
         }
-        this.tlsInfo = info;
-        this.rt.metrics.tlsHandshake(info.protocol, sessionReused(socket));
-        then(info);
-      },
-      (err: unknown) => {
-        if (this.phase !== 'tls') return;
-        const message = err instanceof Error ? err.message : String(err);
-        this.rt.metrics.tlsHandshake(null, false);
-        this.log('info', message, 'SSL handshaking');
-        this.endReason = 'clientClosed';
-        this.clearDeadline();
-        plain.destroy();
-        this.finalize();
-      },
-    );
+        return;
+      }
+      this.tlsInfo = outcome.info;
+      this.tlsDetails = outcome.details;
+      this.rt.metrics.tlsHandshake(outcome.info.protocol, outcome.details.resumed);
+      then(outcome.info);
+    });
   }
 
   private attach(socket: Socket): void {
@@ -357,11 +474,14 @@ export class Session {
     // Without a resolver nginx uses the placeholder at once (reference 4.3.1); the lookup itself is
     // wired in when the SMTP resolver lands (server-runtime provides it).
     this.phase = 'greeting';
+    // the lookup has its own limit (resolver_timeout); the client's `timeout` starts after it
+    this.clearDeadline();
     const lookup = this.rt.lookupClientHost;
     const done = (host: string): void => {
       if (this.phase === 'closed' || this.phase === 'closing') return;
       this.clientHost = host;
       this.phase = 'preauth';
+      this.armDeadline();
       const m = this.rt.binding.module;
       if (m.hostResolved) this.apply(m.hostResolved(this.state, Buffer.from(host, 'latin1'), this.rt.binding.settings));
       this.pump();
@@ -383,14 +503,16 @@ export class Session {
 
   private delay(ms: number): void {
     // During the delay the machine stays in its delay state: bytes that arrive are fed to it (and
-    // refused), so reading continues.
+    // refused), so reading continues. nginx arms `timeout` only once the delay is over.
+    this.clearDeadline();
     this.waitTimer = setTimeout(() => {
       this.waitTimer = null;
       if (this.phase !== 'preauth') return;
+      this.armDeadline();
       const m = this.rt.binding.module;
       if (m.delayElapsed) this.apply(m.delayElapsed(this.state, this.rt.binding.settings));
       this.pump();
-    }, ms);
+    }, timerMs(ms));
   }
 
   // ---- auth_http --------------------------------------------------------------------------------
@@ -404,17 +526,16 @@ export class Session {
     const needPassword =
       request.method === 'apop' || request.method === 'cram-md5' || request.method === 'external';
     // The auth client's own lines (WAIT retries, keep-alive retries) carry the session's context, and a
-    // session that ends first cancels the request. SessionAuthInput does not name these two fields yet;
-    // the auth client (AuthHttpInput) reads them.
+    // session that ends first cancels the request.
     const abort = new AbortController();
     this.authAbort = abort;
-    const input: SessionAuthInput & Pick<AuthHttpInput, 'logCtx' | 'signal'> = {
+    const input: SessionAuthInput = {
       request,
       protocol: this.rt.binding.name,
       attempt: this.attempt,
       clientIp: this.ctx.client,
       clientHost: this.clientHost,
-      proxyProtocol: null,
+      proxyProtocol: this.proxyInfo,
       tls: this.tlsInfo,
       needPassword: needPassword && this.rt.binding.name !== 'smtp',
       logCtx: this.ctx,
@@ -470,7 +591,7 @@ export class Session {
             this.armDeadline();
             this.apply(m.authFailed(this.state, failure, settings));
             this.pump();
-          }, result.waitSec * 1000);
+          }, timerMs(result.waitSec * 1000));
           return;
         }
         this.phase = 'preauth';
@@ -523,8 +644,35 @@ export class Session {
       pool: this.rt.pools.get(server.proxyBufferBytes),
       timeoutMs: server.timeoutMs,
       passErrorMessage: server.proxyPassErrorMessage,
-      proxyHeader: null,
+      proxyHeader: this.proxyHeaderForUpstream(),
       onOutcome: this.onLoginOutcome,
+    });
+  }
+
+  /** `proxy_protocol on|v2` (reference 6.5): the client (after realip) and the address it connected to. */
+  private proxyHeaderForUpstream(): Buffer | null {
+    const mode = this.rt.server.proxyProtocol;
+    if (mode === 'off') return null;
+    const unix = this.listen.kind === 'unix';
+    const src: ProxyEndpoint | null = unix ? null : { address: this.ctx.client, port: this.clientPort };
+    const local = this.socket.localAddress;
+    const dst: ProxyEndpoint | null = unix || local === undefined ? null : { address: local, port: this.socket.localPort ?? 0 };
+    if (mode === 'v1') return buildProxyV1(src, dst);
+    const info = this.tlsInfo;
+    const d = this.tlsDetails;
+    return buildProxyV2(src, dst, {
+      ssl:
+        info === null
+          ? null
+          : {
+              version: info.protocol,
+              cipher: info.cipher,
+              clientCert: info.subject === null ? 'none' : d?.resumed === true ? 'session' : 'connection',
+              verified: info.verify === 'SUCCESS',
+              commonName: d?.commonName ?? null,
+            },
+      alpn: d?.alpn ?? null,
+      authority: d?.serverName ?? null,
     });
   }
 
@@ -647,7 +795,7 @@ export class Session {
     // A client that never reads its last reply must not hold the session: bounded by `timeout`.
     this.waitTimer = setTimeout(() => {
       this.socket.destroy();
-    }, this.rt.server.timeoutMs);
+    }, timerMs(this.rt.server.timeoutMs));
     this.waitTimer.unref();
   }
 
@@ -695,33 +843,37 @@ export class Session {
     }
     this.releaseCmdBuffer();
     if (!this.socket.destroyed) this.socket.destroy();
+    const durationMs = Date.now() - this.startedAt;
+    const protocol = this.rt.binding.name;
     this.rt.metrics.sessionEnded(
-      this.rt.binding.name,
+      protocol,
       this.ctx.server,
       this.endReason,
       this.bytesFromClient,
       this.bytesToClient,
-      Date.now() - this.startedAt,
+      durationMs,
     );
     if (this.rt.logger.enabled('info')) {
+      const tls = this.tlsInfo?.protocol ?? null;
       this.rt.logger.info(
         sessionClosedMessage({
+          protocol,
           reason: this.endReason,
-          durationMs: Date.now() - this.startedAt,
+          durationMs,
           bytesFromClient: this.bytesFromClient,
           bytesToClient: this.bytesToClient,
           method: this.method,
-          tls: this.tlsInfo?.protocol ?? null,
+          tls,
         }),
         {
           ctx: this.ctx,
           fields: {
             reason: this.endReason,
-            durationMs: Date.now() - this.startedAt,
+            durationMs,
             bytesIn: this.bytesFromClient,
             bytesOut: this.bytesToClient,
             method: this.method,
-            tls: this.tlsInfo?.protocol ?? null,
+            tls,
           },
         },
       );
@@ -732,10 +884,4 @@ export class Session {
 
 function noop(): void {
   // errors on the discarded plain socket are reported by the TLS socket
-}
-
-/** Whether a TLS socket resumed a session (false for plain sockets). */
-function sessionReused(socket: Socket): boolean {
-  const s = socket as Socket & { isSessionReused?: () => boolean };
-  return typeof s.isSessionReused === 'function' ? s.isSessionReused() : false;
 }

@@ -8,6 +8,7 @@
  * Does not own accepting or sessions (runtime.ts) or what is counted (metrics/worker-metrics.ts).
  */
 import type { Socket } from 'node:net';
+import type { ConnectionHandler } from './connection-handler.js';
 import { LogSystem } from '../log/logger.js';
 import { ProxyError } from '../errors.js';
 import { isPrimaryMessage, type ListenerSpec, type PrimaryMessage, type WorkerMessage } from './ipc.js';
@@ -80,12 +81,15 @@ function answerReport(msg: Extract<PrimaryMessage, { type: 'report' }>): void {
   );
 }
 
+let currentHandler: ConnectionHandler | null = null;
+
 async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<void> {
   const { config } = msg;
   process.title = 'postern: worker process';
   logs = new LogSystem({ format: config.logFormat, prefix: config.prefix, bindings: { role: 'worker', wid: msg.slot } });
   metrics = new WorkerMetrics({ slot: msg.slot, pid: process.pid });
-  const handler = await createConnectionHandler(config, metrics);
+  const handler = await createConnectionHandler(config, metrics, msg.ticketKeys);
+  currentHandler = handler;
   specs = new Map(msg.listeners.map((s) => [s.id, s]));
   const shared = config.acceptPolicy === 'shared';
   runtime = new WorkerRuntime({
@@ -158,6 +162,9 @@ function dispatch(msg: PrimaryMessage, handle: unknown): void {
       return;
     case 'report':
       answerReport(msg);
+      return;
+    case 'ticketKeys':
+      currentHandler?.setTicketKeys?.(msg.keys);
       return;
   }
 }

@@ -28,6 +28,7 @@ import type {
   Step,
   UpstreamLoginContext,
 } from '../types.js';
+import { withLogin } from '../actions.js';
 import {
   decodeCramMd5,
   decodeExternal,
@@ -284,7 +285,7 @@ function handleAuthenticate(state: ImapState, cmd: Command, settings: ImapSettin
     case 'loginUsername': {
       const user = decodeLoginStep(start.ir);
       if (!Buffer.isBuffer(user)) return rejected(state, tag, cmd.consumed, user.log);
-      return continueSasl(state, 'authLoginPassword', tag, user, PASSWORD_NEXT, cmd.consumed);
+      return withLogin(continueSasl(state, 'authLoginPassword', tag, user, PASSWORD_NEXT, cmd.consumed), user);
     }
     case 'plain':
       return continueSasl(state, 'authPlain', tag, null, PLAIN_NEXT, cmd.consumed);
@@ -334,7 +335,7 @@ function saslLine(state: ImapState, cmd: Command): FeedResult<ImapState> {
     case 'authLoginUsername': {
       const user = decodeLoginStep(line);
       if (!Buffer.isBuffer(user)) return rejected(state, tag, cmd.consumed, user.log);
-      return continueSasl(state, 'authLoginPassword', tag, user, PASSWORD_NEXT, cmd.consumed);
+      return withLogin(continueSasl(state, 'authLoginPassword', tag, user, PASSWORD_NEXT, cmd.consumed), user);
     }
     case 'authLoginPassword': {
       const password = decodeLoginStep(line);
@@ -363,7 +364,7 @@ function finishSasl(
   salt: Buffer | null,
   consumed: number,
 ): FeedResult<ImapState> {
-  if (!result.ok) return rejected(state, tag, consumed, result.log);
+  if (!result.ok) return withLogin(rejected(state, tag, consumed, result.log), result.login);
   const request: AuthRequest = {
     method,
     login: result.login,

@@ -5,7 +5,7 @@
  * Owns: wiring only. Behaviour lives in machine.ts, parse.ts, upstream-login.ts and settings.ts.
  */
 import type { ProtocolModule } from '../types.js';
-import { pop3AuthFailed, pop3Feed, pop3Overflow, pop3Start, pop3TlsStarted, type Pop3State } from './machine.js';
+import { pop3AuthFailed, pop3Feed, pop3LogAction, pop3Overflow, pop3Start, pop3TlsStarted, type Pop3State } from './machine.js';
 import { POP3_REPLY } from './replies.js';
 import type { Pop3Settings } from './settings.js';
 
@@ -16,6 +16,7 @@ export const pop3Protocol: ProtocolModule<Pop3State, Pop3Settings> = {
   overflow: (state, buf, start, end) => pop3Overflow(state, buf, start, end),
   authFailed: (state, failure) => pop3AuthFailed(state, failure),
   tlsStarted: (state) => pop3TlsStarted(state),
+  logAction: pop3LogAction,
   internalError: POP3_REPLY.internalError,
   certificateError: POP3_REPLY.certificateError,
   noCertificate: POP3_REPLY.noCertificate,

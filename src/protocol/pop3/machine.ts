@@ -13,6 +13,7 @@
  * - Q-4 fixed: `AUTH EXTERNAL <initial response>` is refused unless `external` is enabled.
  * - The too-long-command log masks the arguments of PASS, APOP and AUTH and SASL lines (credentials).
  */
+import { withLogin } from '../actions.js';
 import type { Action, AuthFailure, AuthMethod, FeedResult, SessionEnv, Step } from '../types.js';
 import {
   cramMd5Challenge,
@@ -151,7 +152,7 @@ function cmdUser(s: Pop3State, args: readonly Buffer[], consumed: number, settin
   const name = args[0];
   if (starttlsOnly(s, settings) || args.length !== 1 || name === undefined) return rejected(s, consumed);
   if (hasLineBreakOrNul(name)) return rejected(s, consumed, CREDENTIAL_LOG);
-  return ok(withPhase(s, 'user', name), POP3_REPLY.ok, consumed);
+  return withLogin(ok(withPhase(s, 'user', name), POP3_REPLY.ok, consumed), name);
 }
 
 function cmdPass(s: Pop3State, args: readonly Buffer[], consumed: number): Result {
@@ -179,7 +180,7 @@ function cmdAuth(s: Pop3State, args: readonly Buffer[], consumed: number, settin
     case 'loginUsername': {
       const user = decodeLoginStep(sasl.ir);
       if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return ok(withPhase(s, 'authLoginPassword', user), POP3_REPLY.password, consumed);
+      return withLogin(ok(withPhase(s, 'authLoginPassword', user), POP3_REPLY.password, consumed), user);
     }
     case 'plain':
       return ok(withPhase(s, 'authPlain', null), POP3_REPLY.next, consumed);
@@ -272,7 +273,7 @@ function inSasl(s: Pop3State, args: readonly Buffer[], consumed: number): Result
     case 'authLoginUsername': {
       const user = decodeLoginStep(line);
       if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return ok(withPhase(s, 'authLoginPassword', user), POP3_REPLY.password, consumed);
+      return withLogin(ok(withPhase(s, 'authLoginPassword', user), POP3_REPLY.password, consumed), user);
     }
     case 'authLoginPassword': {
       const password = decodeLoginStep(line);
@@ -286,7 +287,7 @@ function inSasl(s: Pop3State, args: readonly Buffer[], consumed: number): Result
     }
     case 'authCramMd5': {
       const r = decodeCramMd5(line);
-      if (!r.ok) return rejected(s, consumed, r.log);
+      if (!r.ok) return withLogin(rejected(s, consumed, r.log), r.login);
       return authenticate(s, 'cram-md5', r.login, r.password, consumed);
     }
     case 'authExternal': {

@@ -19,6 +19,7 @@
  * - The "client was rejected" text shows the input from the rejected MAIL on (nginx shows its whole
  *   buffer, which may still hold commands it already answered).
  */
+import { withLogin } from '../actions.js';
 import type { Action, AuthFailure, AuthMethod, AuthRequest, FeedResult, SessionEnv, Step } from '../types.js';
 import {
   cramMd5Challenge,
@@ -216,7 +217,7 @@ function cmdAuth(s: SmtpState, args: readonly Buffer[], consumed: number, st: Sm
     case 'loginUsername': {
       const user = decodeLoginStep(sasl.ir);
       if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return ok(next(s, { phase: 'authLoginPassword', login: user }), SMTP_REPLY.password, consumed);
+      return withLogin(ok(next(s, { phase: 'authLoginPassword', login: user }), SMTP_REPLY.password, consumed), user);
     }
     case 'plain':
       return ok(next(s, { phase: 'authPlain', login: null }), SMTP_REPLY.next, consumed);
@@ -350,7 +351,7 @@ function inSasl(s: SmtpState, args: readonly Buffer[], consumed: number): Result
     case 'authLoginUsername': {
       const user = decodeLoginStep(line);
       if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return ok(next(s, { phase: 'authLoginPassword', login: user }), SMTP_REPLY.password, consumed);
+      return withLogin(ok(next(s, { phase: 'authLoginPassword', login: user }), SMTP_REPLY.password, consumed), user);
     }
     case 'authLoginPassword': {
       const password = decodeLoginStep(line);
@@ -364,7 +365,7 @@ function inSasl(s: SmtpState, args: readonly Buffer[], consumed: number): Result
     }
     case 'authCramMd5': {
       const r = decodeCramMd5(line);
-      if (!r.ok) return rejected(s, consumed, r.log);
+      if (!r.ok) return withLogin(rejected(s, consumed, r.log), r.login);
       return saslLogin(s, 'cram-md5', r.login, r.password, consumed);
     }
     case 'authExternal': {

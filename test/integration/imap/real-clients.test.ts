@@ -188,7 +188,7 @@ describe('real IMAP clients through postern to Dovecot', () => {
           .split('\n')
           .some((l) => {
             const m =
-              /session closed \(reason: proxied, duration: [\d.]+s, in: \d+, out: (\d+), method: plain\), .*login: "alice"/.exec(
+              /session closed \(protocol: imap, reason: proxied, duration: [\d.]+s, in: \d+, out: (\d+), method: plain\), .*login: "alice"/.exec(
                 l,
               );
             return m !== null && Number(m[1]) > big.bytes.length;

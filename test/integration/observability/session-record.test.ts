@@ -48,7 +48,7 @@ describe('the session record', () => {
       assert.match(
         proxied ?? '',
         new RegExp(
-          `^${ts}session closed \\(reason: proxied, duration: \\d+\\.\\d{3}s, in: 75, out: \\d+, method: plain\\), ` +
+          `^${ts}session closed \\(protocol: imap, reason: proxied, duration: \\d+\\.\\d{3}s, in: 75, out: \\d+, method: plain\\), ` +
             `client: 127\\.0\\.0\\.1, server: ${imapServer}, login: "alice", upstream: 127\\.0\\.0\\.1:${b.dovecot.imapPort}$`,
         ),
       );
@@ -57,13 +57,13 @@ describe('the session record', () => {
       assert.match(
         refused ?? '',
         new RegExp(
-          `^${ts}session closed \\(reason: authFailed, duration: \\d+\\.\\d{3}s, in: 26, out: 50, method: plain\\), ` +
+          `^${ts}session closed \\(protocol: imap, reason: authFailed, duration: \\d+\\.\\d{3}s, in: 26, out: 50, method: plain\\), ` +
             `client: 127\\.0\\.0\\.1, server: ${imapServer}, login: "bad-alice"$`,
         ),
       );
       assert.match(
         timedOut ?? '',
-        new RegExp(`^${ts}session closed \\(reason: timeout, duration: 1\\.\\d{3}s, in: 0, out: 16\\), client: 127\\.0\\.0\\.1, server: 127\\.0\\.0\\.1:${px.pop3}$`),
+        new RegExp(`^${ts}session closed \\(protocol: imap, reason: timeout, duration: 1\\.\\d{3}s, in: 0, out: 16\\), client: 127\\.0\\.0\\.1, server: 127\\.0\\.0\\.1:${px.pop3}$`),
       );
     } finally {
       await px.stop();
@@ -80,7 +80,7 @@ describe('the session record', () => {
       // (the text's duration and durationMs are read from the clock separately, so they may differ by 1 ms)
       assert.match(
         String(rec['msg']),
-        new RegExp(`^session closed \\(reason: proxied, duration: \\d+\\.\\d{3}s, in: ${String(rec['bytesIn'])}, out: ${String(rec['bytesOut'])}, method: plain\\)$`),
+        new RegExp(`^session closed \\(protocol: imap, reason: proxied, duration: \\d+\\.\\d{3}s, in: ${String(rec['bytesIn'])}, out: ${String(rec['bytesOut'])}, method: plain\\)$`),
       );
       assert.deepEqual(
         {

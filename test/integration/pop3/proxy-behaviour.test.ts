@@ -59,7 +59,7 @@ describe('POP3 through postern: TLS, buffers and a busy worker', () => {
     await big.close();
   });
 
-  it('STLS upgrades the connection; plaintext sent behind it is dropped; CAPA then lists no STLS (fails: TLS is not wired into sessions yet: worker/handler-factory.ts builds SessionHandler without tlsFor, so ServerRuntime.tls is null)', async () => {
+  it('STLS upgrades the connection; plaintext sent behind it is dropped; CAPA then lists no STLS', async () => {
     const mark = proxy.mark();
     const n = upstream.connections.length;
     const c = await connectLine({ port: starttls });
@@ -90,7 +90,7 @@ describe('POP3 through postern: TLS, buffers and a busy worker', () => {
     );
   });
 
-  it('poplib over implicit TLS (listen ... ssl) retrieves a message unchanged (fails: TLS is not wired into sessions yet: worker/handler-factory.ts builds SessionHandler without tlsFor, so ServerRuntime.tls is null)', async () => {
+  it('poplib over implicit TLS (listen ... ssl) retrieves a message unchanged', async () => {
     const r = await pyPop3Retr({ port: implicit, tls: 'implicit', user: 'alice', password: 'secret' });
     assert.equal(r.ok, true, r.error ?? '');
     assert.equal(r.result.greeting, '+OK POP3 ready');

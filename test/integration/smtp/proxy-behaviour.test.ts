@@ -15,7 +15,7 @@ import { makeMessage } from '../../helpers/mailbox.js';
 import { startProxy, type ProxyProcess } from '../pop3/proxy-process.js';
 
 const TLS_FAILS =
-  ' (fails: TLS is not wired into sessions yet: worker/handler-factory.ts builds SessionHandler without tlsFor, so ServerRuntime.tls is null)';
+  '';
 
 describe('SMTP through postern: STARTTLS, implicit TLS and the greeting delay', () => {
   let upstream: FakeUpstream;

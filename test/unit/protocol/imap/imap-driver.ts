@@ -58,6 +58,8 @@ export function describeAction(a: Action): string {
       return 'resolveClientHost';
     case 'delay':
       return `delay ${String(a.ms)}`;
+    case 'login':
+      return `login ${show(a.login)}`;
   }
 }
 

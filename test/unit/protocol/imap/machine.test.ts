@@ -20,6 +20,8 @@ const R = (s: string): string => `reply ${JSON.stringify(s)}`;
 const GREETING = R('* OK IMAP4 ready\r\n');
 const CAPS = '* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS AUTH=PLAIN\r\n';
 const LOG = (m: string): string => `log info ${m}`;
+/** the session learns the login before the auth request (nginx shows it in later log lines) */
+const LOGIN = (l: string): string => `login ${JSON.stringify(l)}`;
 const CLOSE = (r: string): string => `close ${r}`;
 const q = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
 const AUTH = (method: string, login: string, password: string, tag: string, extra: { salt?: string | null; id?: string | null } = {}): string =>
@@ -207,13 +209,13 @@ table('IMAP machine: AUTHENTICATE (reference 4.4)', [
     name: 'LOGIN prompts for the user name and the password',
     opts: { auth: () => 'accept' },
     chunks: ['a1 AUTHENTICATE LOGIN\r\n', `${b64('alice')}\r\n`, `${b64('secret')}\r\n`],
-    events: [GREETING, R('+ VXNlcm5hbWU6\r\n'), R('+ UGFzc3dvcmQ6\r\n'), AUTH('plain', 'alice', 'secret', 'a1 ')],
+    events: [GREETING, R('+ VXNlcm5hbWU6\r\n'), LOGIN('alice'), R('+ UGFzc3dvcmQ6\r\n'), AUTH('plain', 'alice', 'secret', 'a1 ')],
   },
   {
     name: 'LOGIN with an initial user name goes straight to the password prompt',
     opts: { auth: () => 'accept' },
     chunks: [`a1 AUTHENTICATE LOGIN ${b64('alice')}\r\n`, `${b64('secret')}\r\n`],
-    events: [GREETING, R('+ UGFzc3dvcmQ6\r\n'), AUTH('plain', 'alice', 'secret', 'a1 ')],
+    events: [GREETING, LOGIN('alice'), R('+ UGFzc3dvcmQ6\r\n'), AUTH('plain', 'alice', 'secret', 'a1 ')],
   },
   {
     name: 'CRAM-MD5 is refused when not enabled',
@@ -294,7 +296,14 @@ table('IMAP machine: SASL cancellation and bad SASL data (reference 4.0.6, 4.4)'
   {
     name: 'ends a LOGIN exchange on * at the password step',
     chunks: ['a1 AUTHENTICATE LOGIN\r\n', `${b64('alice')}\r\n`, '*\r\n'],
-    events: [GREETING, R('+ VXNlcm5hbWU6\r\n'), R('+ UGFzc3dvcmQ6\r\n'), LOG('client sent invalid base64 encoding in AUTH LOGIN command'), R('a1 BAD invalid command\r\n')],
+    events: [
+      GREETING,
+      R('+ VXNlcm5hbWU6\r\n'),
+      LOGIN('alice'),
+      R('+ UGFzc3dvcmQ6\r\n'),
+      LOG('client sent invalid base64 encoding in AUTH LOGIN command'),
+      R('a1 BAD invalid command\r\n'),
+    ],
   },
   {
     name: 'refuses a bad initial LOGIN user name with the log and a tagged BAD',
@@ -330,7 +339,13 @@ table('IMAP machine: SASL cancellation and bad SASL data (reference 4.0.6, 4.4)'
     name: 'logs a CRAM-MD5 answer whose digest is not 32 bytes',
     settings: { auth: ALL_AUTH },
     chunks: ['a1 AUTHENTICATE CRAM-MD5\r\n', `${b64('alice short')}\r\n`],
-    events: [GREETING, R(CRAM_CHALLENGE), LOG('client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command'), R('a1 BAD invalid command\r\n')],
+    events: [
+      GREETING,
+      R(CRAM_CHALLENGE),
+      LOGIN('alice'),
+      LOG('client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command'),
+      R('a1 BAD invalid command\r\n'),
+    ],
   },
   {
     name: 'counts a parse error in a SASL line and answers it with the AUTHENTICATE tag',

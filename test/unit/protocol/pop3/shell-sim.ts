@@ -88,6 +88,7 @@ export class ShellSim<S, C extends { readonly clientBufferBytes: number }> {
           break;
         case 'reply':
         case 'log':
+        case 'login':
           break;
       }
     }
@@ -211,6 +212,8 @@ export function describeActions(actions: readonly Action[], splitInvariant = fal
         return `auth ${a.request.method} ${a.request.login.toString('hex')} ${a.request.password.toString('hex')}`;
       case 'delay':
         return `delay ${String(a.ms)}`;
+      case 'login':
+        return `login ${a.login.toString('hex')}`;
       case 'startTls':
       case 'resolveClientHost':
         return a.type;
