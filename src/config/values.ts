@@ -7,6 +7,7 @@
  * Does not own: error texts (callers know which directive failed) or host name lookups (host-lookup.ts).
  * Parsers return null on failure, as nginx's return NGX_ERROR.
  */
+import { inet6Ntop } from '../inet6-ntop.js';
 
 /** nginx: NGX_MAX_INT_T_VALUE on 64-bit Linux */
 const MAX_INT = (1n << 63n) - 1n;
@@ -233,29 +234,7 @@ function parseDottedStrict(text: string): number[] | null {
 /** Canonical text of an address: dotted quad, or RFC 5952 compressed IPv6. */
 export function formatAddress(bytes: readonly number[]): string {
   if (bytes.length === 4) return bytes.join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
-  // longest run of zero groups (length ≥ 2) becomes "::"
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  const left = hex.slice(0, bestStart).join(':');
-  const right = hex.slice(bestStart + bestLen).join(':');
-  return `${left}::${right}`;
+  return inet6Ntop(Uint8Array.from(bytes));
 }
 
 export interface Cidr {

@@ -63,7 +63,7 @@ describe('the session record', () => {
       );
       assert.match(
         timedOut ?? '',
-        new RegExp(`^${ts}session closed \\(protocol: imap, reason: timeout, duration: 1\\.\\d{3}s, in: 0, out: 16\\), client: 127\\.0\\.0\\.1, server: 127\\.0\\.0\\.1:${px.pop3}$`),
+        new RegExp(`^${ts}session closed \\(protocol: pop3, reason: timeout, duration: 1\\.\\d{3}s, in: 0, out: 16\\), client: 127\\.0\\.0\\.1, server: 127\\.0\\.0\\.1:${px.pop3}$`),
       );
     } finally {
       await px.stop();
@@ -77,10 +77,9 @@ describe('the session record', () => {
       const [line] = await closedLines(px, 1);
       const rec = JSON.parse(line ?? '{}') as Record<string, unknown>;
       assert.equal(rec['level'], 'info');
-      // (the text's duration and durationMs are read from the clock separately, so they may differ by 1 ms)
       assert.match(
         String(rec['msg']),
-        new RegExp(`^session closed \\(protocol: imap, reason: proxied, duration: \\d+\\.\\d{3}s, in: ${String(rec['bytesIn'])}, out: ${String(rec['bytesOut'])}, method: plain\\)$`),
+        new RegExp(`^session closed \\(protocol: smtp, reason: proxied, duration: \\d+\\.\\d{3}s, in: ${String(rec['bytesIn'])}, out: ${String(rec['bytesOut'])}, method: plain\\)$`),
       );
       assert.deepEqual(
         {

@@ -7,9 +7,10 @@ const sysErr = (code: string, syscall: string): Error =>
 
 describe('auth connection errors in nginx words', () => {
   it('reports connect() failures at error for the usual errnos and at crit for the rest', () => {
+    // a refused TCP connect surfaces in nginx at the next read (non-blocking connect): `recv() failed`
     assert.deepEqual(socketErrorResult(sysErr('ECONNREFUSED', 'connect'), '127.0.0.1:9000'), {
       type: 'error',
-      message: 'connect() to 127.0.0.1:9000 failed',
+      message: 'recv() failed',
       level: 'error',
       err: { errno: 111, text: 'Connection refused' },
       kind: 'connect',

@@ -133,7 +133,7 @@ describe('examples', () => {
     });
   });
 
-  it('conf/postern.conf is the npm start default: three loopback listeners, auth on 10080', async () => {
+  it('conf/postern.conf is the npm start default: three loopback listeners, keep-alive auth on 10081', async () => {
     const r = await load(join(ROOT, 'conf', 'postern.conf'));
     const c = r.config;
     assert.deepEqual(
@@ -145,11 +145,11 @@ describe('examples', () => {
       [['stderr', 'info']],
     );
     assert.deepEqual(
-      c.mail?.servers.map((s) => [s.protocol, s.listens[0]?.addrText, s.authHttp.addrText, s.authHttp.uri]),
+      c.mail?.servers.map((s) => [s.protocol, s.listens[0]?.addrText, s.authHttp.addrText, s.authHttp.uri, s.authHttpKeepalive]),
       [
-        ['imap', '127.0.0.1:10143', '127.0.0.1:10080', '/auth'],
-        ['pop3', '127.0.0.1:10110', '127.0.0.1:10080', '/auth'],
-        ['smtp', '127.0.0.1:10025', '127.0.0.1:10080', '/auth'],
+        ['imap', '127.0.0.1:10143', '127.0.0.1:10081', '/auth', 16],
+        ['pop3', '127.0.0.1:10110', '127.0.0.1:10081', '/auth', 16],
+        ['smtp', '127.0.0.1:10025', '127.0.0.1:10081', '/auth', 16],
       ],
     );
   });

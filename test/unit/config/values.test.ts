@@ -96,7 +96,7 @@ describe('config value parsers', () => {
     assert.equal(formatAddress(parseIPv6('2001:db8::') ?? []), '2001:db8::');
     assert.equal(formatAddress(parseIPv6('1:0:0:2:0:0:0:3') ?? []), '1:0:0:2::3');
     assert.equal(formatAddress(parseIPv6('1:0:2:3:4:5:6:7') ?? []), '1:0:2:3:4:5:6:7');
-    assert.equal(formatAddress(parseIPv6('::ffff:192.0.2.1') ?? []), '::ffff:c000:201');
+    assert.equal(formatAddress(parseIPv6('::ffff:192.0.2.1') ?? []), '::ffff:192.0.2.1');
     for (const bad of [
       '',
       ':',
