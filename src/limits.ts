@@ -58,9 +58,6 @@ export const PROXY_PROTOCOL_MAX_HEADER = 4096;
 export const WORKER_RESPAWN_BACKOFF_MIN_MS = 100;
 export const WORKER_RESPAWN_BACKOFF_MAX_MS = 10_000;
 
-/** nginx: after HUP it waits 100ms before QUIT to old workers, so new ones are accepting first. */
-export const RELOAD_OLD_WORKER_GRACE_MS = 100;
-
 /** nginx fast shutdown: TERM resent from 50ms doubling; SIGKILL after the delay passes 1s. */
 export const FAST_SHUTDOWN_FIRST_RETRY_MS = 50;
 export const FAST_SHUTDOWN_KILL_AFTER_MS = 1000;
@@ -73,3 +70,35 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function timerMs(ms: number): number {
   return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms < 0 ? 0 : ms;
 }
+
+/** nginx: ngx_open_listening_sockets tries 5 times, 500 ms apart, while the address is in use. */
+export const BIND_TRIES = 5;
+export const BIND_RETRY_DELAY_MS = 500;
+
+/** Connection numbers per block the primary hands a worker: one IPC message per this many connections. */
+export const CID_BLOCK_SIZE = 1024;
+/** A worker asks for the next block when fewer numbers than this are left. */
+export const CID_LOW_WATER = 512;
+
+/** least_conn: closes are collected this long before one `closed` report to the primary. */
+export const CLOSED_REPORT_DELAY_MS = 20;
+
+/** A metrics scrape waits this long for a worker; a worker that takes longer is wedged. */
+export const REPORT_TIMEOUT_MS = 1000;
+/** An exiting worker waits at most this long for its final metrics report to reach the IPC channel. */
+export const FINAL_REPORT_WAIT_MS = 1000;
+/** Distinct backend labels kept in metrics: a misbehaving auth service must not blow up a scrape. */
+export const MAX_BACKEND_LABELS = 256;
+/** Label values longer than this are cut (they come from config or auth_http text). */
+export const MAX_LABEL_VALUE_LENGTH = 128;
+
+/**
+ * Ours: an idle keep-alive connection to the auth service is closed after this long, so a quiet worker
+ * does not hold sockets forever (servers usually close sooner: Node 5 s, nginx 75 s).
+ */
+export const AUTH_HTTP_KEEPALIVE_IDLE_MS_DEFAULT = 60_000;
+/**
+ * Ours: the largest auth response body read to keep its connection (auth bodies are empty or tiny;
+ * anything bigger is cheaper to drop with the connection than to drain).
+ */
+export const AUTH_HTTP_MAX_DRAIN_BYTES = 64 * 1024;

@@ -13,6 +13,7 @@
  * No HTTP library on purpose: the request must be nginx's bytes exactly, the response follows nginx's
  * own lenient rules (no status code, odd header syntax), and this runs once per login.
  */
+import { AUTH_HTTP_KEEPALIVE_IDLE_MS_DEFAULT } from '../limits.js';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { AuthHttpConfig, ServerConfig } from '../config/types.js';
@@ -31,11 +32,6 @@ import { AuthResponseParser, BODY, NEED_MORE, type AuthResponseOptions } from '.
 import { BodyReader, BODY_MORE } from './body-reader.js';
 import { ETIMEDOUT_ERR, socketErrorResult } from './sys-error.js';
 
-/**
- * Ours: an idle keep-alive connection is closed after this long, so a quiet worker does not hold
- * sockets forever (servers usually close sooner: Node 5 s, nginx 75 s).
- */
-export const AUTH_HTTP_KEEPALIVE_IDLE_MS_DEFAULT = 60_000;
 
 /** nginx's action text for auth_http log lines ("while in http auth state"). */
 export const HTTP_AUTH_ACTION = 'in http auth state';

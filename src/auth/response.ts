@@ -13,6 +13,7 @@
  * Like nginx, the parser copies the response into one buffer of the limit's size (nginx: a fixed 1024
  * bytes) and keeps offsets into it; a response whose header block does not end inside it is refused.
  */
+import { AUTH_HTTP_MAX_DRAIN_BYTES } from '../limits.js';
 import type { AuthHttpErrorKind, AuthHttpResult, AuthProtocolName } from './types.js';
 import { ATOI_ERROR, ngxAtoi, ngxParseAddr } from './nginx-parse.js';
 
@@ -44,11 +45,6 @@ export const BODY = {
 } as const;
 export type BodyKind = (typeof BODY)[keyof typeof BODY];
 
-/**
- * Ours: the largest body we read to keep a connection (auth bodies are empty or a few bytes; anything
- * bigger is cheaper to drop with the connection than to drain).
- */
-export const AUTH_HTTP_MAX_DRAIN_BYTES = 64 * 1024;
 
 /**
  * Ours: the longest Auth-Wait we act on, in seconds: 2^31-1 ms is the most a Node timer can wait
@@ -592,3 +588,6 @@ export function parseAuthResponse(
     bodyLength: parser.bodyLength,
   };
 }
+
+// moved to src/limits.ts; re-exported for the modules that import them from here
+export { AUTH_HTTP_MAX_DRAIN_BYTES };

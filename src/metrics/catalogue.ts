@@ -9,6 +9,7 @@
  * methods, backends (chosen by the operator's auth service; capped below), TLS versions. Never a
  * client address or a login.
  */
+import { MAX_BACKEND_LABELS, MAX_LABEL_VALUE_LENGTH } from '../limits.js';
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 
@@ -217,12 +218,5 @@ export const REFUSED_REASONS = {
   timeout: 'timeout',
 } as const;
 
-/**
- * Distinct backends kept as label values per worker; more are counted under `backend="other"`. The
- * backend list comes from the operator's auth service, but a misbehaving one must not blow up the
- * scrape (each backend costs a histogram of 14 series).
- */
-export const MAX_BACKEND_LABELS = 256;
-
-/** Label values longer than this are cut: they come from config or auth_http text, not from us. */
-export const MAX_LABEL_VALUE_LENGTH = 128;
+// moved to src/limits.ts; re-exported for the modules that import them from here
+export { MAX_BACKEND_LABELS, MAX_LABEL_VALUE_LENGTH };

@@ -4,9 +4,8 @@
  *
  * Owns: the primary's counter. Ours: nginx uses one shared-memory atomic instead.
  */
+import { CID_BLOCK_SIZE } from '../limits.js';
 
-/** Numbers per block: one message per this many connections, small enough to keep `*N` readable. */
-export const CID_BLOCK_SIZE = 1024;
 
 export class CidBlocks {
   private next = 1;

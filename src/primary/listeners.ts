@@ -7,6 +7,7 @@
  * Owns: bind with nginx's retries and messages, unix socket file mode and removal, closing.
  * Does not own which sockets exist (listen-groups.ts) or accepting (workers; least_conn.ts).
  */
+import { BIND_RETRY_DELAY_MS, BIND_TRIES } from '../limits.js';
 import * as net from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
@@ -39,9 +40,6 @@ const UV_TCP_IPV6ONLY: number = (() => {
   return binding.constants?.UV_TCP_IPV6ONLY ?? 1;
 })();
 
-/** nginx: ngx_open_listening_sockets tries 5 times, 500 ms apart, while the address is in use. */
-export const BIND_TRIES = 5;
-export const BIND_RETRY_DELAY_MS = 500;
 
 export type BindResult =
   | { readonly ok: true; readonly handle: ServerHandle }

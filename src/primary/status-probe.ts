@@ -10,16 +10,12 @@
  * Owns: request ids, the deadline, and handing departed workers' counters to the aggregator.
  * Does not own the process table (primary.ts) or HTTP (status-server.ts).
  */
+import { REPORT_TIMEOUT_MS } from '../limits.js';
 import { MetricsAggregator } from '../metrics/aggregate.js';
 import { checkMetricJson, type MetricJson } from '../metrics/json.js';
 import type { WorkerSummary } from '../metrics/worker-metrics.js';
 import type { PrimaryMessage, WorkerMessage } from './ipc.js';
 
-/**
- * How long a scrape waits for a worker. A worker answers between two events of its loop (well under
- * a millisecond of work); a worker that takes this long is wedged, and the scrape goes on without it.
- */
-export const REPORT_TIMEOUT_MS = 1000;
 
 export interface WorkerReport {
   readonly summary: WorkerSummary;

@@ -6,6 +6,7 @@
  * Owns: accepting, the session set, limits and shutdown. Does not own sessions (ConnectionHandler),
  * sockets' creation (primary) or the transport (worker.ts, cli/single-process.ts).
  */
+import { CLOSED_REPORT_DELAY_MS } from '../limits.js';
 import * as net from 'node:net';
 import type { ListenConfig, MainConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
@@ -16,8 +17,6 @@ import { selectTarget } from './server-select.js';
 import { CidSource } from './cid-source.js';
 import type { SessionMetrics } from '../metrics/types.js';
 
-/** How long closes are collected before one `closed` report (least_conn bookkeeping in the primary). */
-export const CLOSED_REPORT_DELAY_MS = 20;
 
 export interface RuntimeHooks {
   /** every listener is listening (or, without handles, the runtime is ready for connections) */

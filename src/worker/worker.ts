@@ -7,6 +7,7 @@
  * `report` requests, and one final report before exiting so no count is lost across reloads).
  * Does not own accepting or sessions (runtime.ts) or what is counted (metrics/worker-metrics.ts).
  */
+import { CID_LOW_WATER, FINAL_REPORT_WAIT_MS } from '../limits.js';
 import type { Socket } from 'node:net';
 import type { ConnectionHandler } from './connection-handler.js';
 import { LogSystem } from '../log/logger.js';
@@ -16,14 +17,7 @@ import { WorkerRuntime } from './runtime.js';
 import { createConnectionHandler } from './handler-factory.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 
-/** Ask the primary for more connection numbers when fewer than this many are left. */
-const CID_LOW_WATER = 512;
 
-/**
- * How long an exiting worker waits for its final metrics report to be written to the IPC channel.
- * The write is local and small (a few KiB); the bound only keeps a wedged channel from holding exit.
- */
-const FINAL_REPORT_WAIT_MS = 1000;
 
 function send(msg: WorkerMessage): void {
   if (process.connected && process.send !== undefined) process.send(msg);
