@@ -10,6 +10,7 @@
  * reloads and generation (metrics/primary-metrics.ts), the workers' reports (status-probe.ts).
  * Does not own sessions or any byte of traffic.
  */
+import { chownLogFiles, workerIds } from './log-ownership.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { rotateTicketKeys, type TicketKeySet } from '../tls/ticket-keys.js';
 import { ticketKeyRotationMs } from './ticket-rotation.js';
@@ -147,6 +148,7 @@ export class Primary {
   private async start(): Promise<void> {
     process.title = `postern: master process ${process.argv.slice(1).join(' ')}`;
     this.logIgnored(this.config);
+    this.prepareLogsForWorkers(this.config);
     await this.openSockets(this.config);
     if (this.phase !== 'starting') return;
     const listen = this.config.status.listen;
@@ -178,6 +180,14 @@ export class Primary {
       this.scheduleTicketRotation();
     }, ticketKeyRotationMs(this.config));
     this.ticketTimer.unref();
+  }
+
+  /** `user`: the unprivileged workers must be able to (re)open every log file (nginx chowns them). */
+  private prepareLogsForWorkers(config: MainConfig): void {
+    if (process.getuid?.() !== 0) return;
+    const ids = workerIds(config);
+    if (ids === null) return;
+    for (const err of chownLogFiles(config, ids)) this.log.alert(`chown() of a log file failed: ${err.message}`);
   }
 
   private failStart(err: unknown): void {
@@ -464,6 +474,7 @@ export class Primary {
   private reopen(): void {
     this.log.notice('reopening logs');
     for (const err of this.logs.reopen()) this.log.alert(String(err));
+    this.prepareLogsForWorkers(this.config);
     for (const w of this.workers) this.send(w, { type: 'reopen' });
   }
 
@@ -528,6 +539,7 @@ export class Primary {
     this.log = logs.logger(next.errorLogs);
     oldLogs.close();
     this.logIgnored(next);
+    this.prepareLogsForWorkers(next);
     this.generation++;
     const keep = new Set(planSockets(next).map((p) => p.key));
     for (const [key, s] of this.sockets) {

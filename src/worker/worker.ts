@@ -7,6 +7,7 @@
  * `report` requests, and one final report before exiting so no count is lost across reloads).
  * Does not own accepting or sessions (runtime.ts) or what is counted (metrics/worker-metrics.ts).
  */
+import type { MainConfig } from '../config/types.js';
 import { CID_LOW_WATER, FINAL_REPORT_WAIT_MS } from '../limits.js';
 import type { Socket } from 'node:net';
 import type { ConnectionHandler } from './connection-handler.js';
@@ -77,6 +78,22 @@ function answerReport(msg: Extract<PrimaryMessage, { type: 'report' }>): void {
 
 let currentHandler: ConnectionHandler | null = null;
 
+function dropPrivileges(config: MainConfig): void {
+  if (config.user === null || process.getuid?.() !== 0) return;
+  const { user, group } = config.user;
+  try {
+    // initgroups exists on POSIX Node but is missing from @types/node 20's Process
+    const posix = process as NodeJS.Process & { initgroups?: (user: string, group: string) => void };
+    posix.setgid?.(group);
+    posix.initgroups?.(user, group);
+    posix.setuid?.(user);
+  } catch (err) {
+    // nginx: setuid() failure is fatal for the worker (emerg, exit 2)
+    process.stderr.write(`postern: [emerg] setuid(${user}) failed: ${String(err)}\n`);
+    exit(2);
+  }
+}
+
 async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<void> {
   const { config } = msg;
   process.title = 'postern: worker process';
@@ -84,6 +101,9 @@ async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<
   metrics = new WorkerMetrics({ slot: msg.slot, pid: process.pid });
   const handler = await createConnectionHandler(config, metrics, msg.ticketKeys);
   currentHandler = handler;
+  // nginx's `user`: log files are open, listening sockets are bound by the primary; from here on the
+  // worker needs no privileges (ngx_worker_process_init: setgid, initgroups, setuid).
+  dropPrivileges(config);
   specs = new Map(msg.listeners.map((s) => [s.id, s]));
   const shared = config.acceptPolicy === 'shared';
   runtime = new WorkerRuntime({
