@@ -60,7 +60,8 @@ type State = 'running' | 'draining' | 'stopping' | 'exited';
 function clientText(socket: net.Socket): string {
   const addr = socket.remoteAddress;
   if (addr === undefined) return 'unix:';
-  return net.isIPv6(addr) ? `[${addr}]:${socket.remotePort ?? 0}` : `${addr}:${socket.remotePort ?? 0}`;
+  // a colon can only be IPv6 here (cheaper than net.isIPv6's regular expression on every accept)
+  return addr.includes(':') ? `[${addr}]:${socket.remotePort ?? 0}` : `${addr}:${socket.remotePort ?? 0}`;
 }
 
 export class WorkerRuntime {
@@ -148,7 +149,8 @@ export class WorkerRuntime {
       return;
     }
     const n = cid ?? this.cids.next();
-    const target = selectTarget(spec, socket.localAddress, socket.localPort);
+    // getsockname() only when the socket is shared by several listens (reference 2.4)
+    const target = spec.targets.length === 1 && spec.targets[0] !== undefined ? spec.targets[0] : selectTarget(spec, socket.localAddress, socket.localPort);
     const server = this.o.config.mail?.servers[target.serverIndex];
     const listen = server?.listens[target.listenIndex];
     const logger = this.serverLoggers[target.serverIndex];
@@ -158,7 +160,7 @@ export class WorkerRuntime {
       return;
     }
     applyKeepalive(socket, listen);
-    logger.info(`client ${clientText(socket)} connected to ${listen.addrText}`, { cid: n });
+    if (logger.enabled('info')) logger.info(`client ${clientText(socket)} connected to ${listen.addrText}`, { cid: n });
     this.startSession(socket, n, server, listen, logger);
     if (this.o.pauseWhenFull && this.sessions.size >= this.limit) this.pauseAccepting();
   }

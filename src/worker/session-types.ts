@@ -77,13 +77,19 @@ export interface SessionAuthInput {
   readonly needPassword: boolean;
   /** the session's log context, for the auth client's own lines (WAIT and keep-alive retries) */
   readonly logCtx?: import('../log/types.js').SessionLogContext;
-  /** aborted when the session ends first: the request is dropped and its connection closed */
-  readonly signal?: AbortSignal;
 }
 
 /** The auth client as the session uses it (implemented by auth/auth-http.ts). */
 export interface AuthPort {
-  authenticate(input: SessionAuthInput): Promise<AuthHttpResult>;
+  /** Start a request; `done` is called exactly once unless the request is cancelled first. */
+  begin(input: SessionAuthInput, done: (result: AuthHttpResult) => void): AuthTicketLike;
+  /** The session ended first: drop the request (and its connection); `done` is not called. */
+  cancel(ticket: AuthTicketLike): void;
+}
+
+/** An auth request in flight (opaque to the session). */
+export interface AuthTicketLike {
+  readonly settled: boolean;
 }
 
 /** TLS for a server: an upgrade function the session calls for STARTTLS and implicit TLS. */
