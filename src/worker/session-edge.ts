@@ -53,6 +53,11 @@ export interface EdgeInput {
   readonly tls: TlsPort | null;
   /** tells the session which nginx action a timeout would name */
   readonly onAction: (action: string) => void;
+  /**
+   * a PROXY header from a trusted peer changed the client (nginx: ngx_mail_realip_handler rewrites
+   * c->addr_text at once), so every later line — a denial, a failed handshake, a timeout — names it
+   */
+  readonly onClient: (client: { readonly address: string; readonly port: number }) => void;
 }
 
 export async function runEdge(input: EdgeInput): Promise<EdgeOutcome> {
@@ -77,7 +82,10 @@ export async function runEdge(input: EdgeInput): Promise<EdgeOutcome> {
     }
     proxy = r.header.addresses;
     const real = realClientAddress(input.realIp, input.peer, r.header);
-    if (real.changed) client = { address: real.address, port: real.port };
+    if (real.changed) {
+      client = { address: real.address, port: real.port };
+      input.onClient(client);
+    }
   }
 
   const decision = checkAccess(input.access, client?.address ?? input.peer);

@@ -133,6 +133,10 @@ export class Session {
       onAction: (action) => {
         this.edgeAction = action;
       },
+      onClient: (client) => {
+        this.ctx.client = client.address;
+        this.clientPort = client.port;
+      },
     }).then(this.onEdge, (err: unknown) => {
       this.onEdge({
         type: 'fail',
@@ -414,6 +418,9 @@ export class Session {
       return;
     }
     this.phase = 'tls';
+    // nginx: ngx_mail_starttls_handler sets s->starttls before the handshake, so a failed or timed-out
+    // STARTTLS handshake is already logged `client: <ip> using starttls`.
+    this.ctx.usingStarttls = true;
     // The STARTTLS injection fix: every byte the client sent behind the command is thrown away.
     this.pending.length = 0;
     this.start = this.end = 0;
@@ -423,7 +430,6 @@ export class Session {
       if (this.phase !== 'tls') return;
       this.pending.length = 0;
       this.upgrade(tls, () => {
-        this.ctx.usingStarttls = true;
         this.phase = 'preauth';
         const b = this.rt.binding;
         this.apply(b.module.tlsStarted(this.state, b.settings));
