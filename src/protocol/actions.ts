@@ -12,3 +12,26 @@ export function withLogin<S>(result: FeedResult<S>, login: Buffer | null | undef
   const first: Action = { type: 'login', login };
   return { ...result, actions: [first, ...result.actions] };
 }
+
+export function reply(data: Buffer): Action {
+  return { type: 'reply', data };
+}
+
+/** An INFO log line: nginx logs client misbehaviour at info. */
+export function info(message: string): Action {
+  return { type: 'log', level: 'info', message };
+}
+
+// The action list for a lone reply, made once per reply Buffer (most are precomputed settings or
+// constants), so answering a command allocates no action objects.
+const LONE_REPLY = new WeakMap<Buffer, readonly Action[]>();
+
+/** A result whose only action is the reply `data`. */
+export function replyOnly<S>(state: S, data: Buffer, consumed: number): FeedResult<S> {
+  let actions = LONE_REPLY.get(data);
+  if (actions === undefined) {
+    actions = Object.freeze([Object.freeze(reply(data))]);
+    LONE_REPLY.set(data, actions);
+  }
+  return { state, actions, consumed };
+}

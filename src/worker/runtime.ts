@@ -57,9 +57,10 @@ interface ListenerState {
 
 type State = 'running' | 'draining' | 'stopping' | 'exited';
 
-function clientText(socket: net.Socket): string {
-  const addr = socket.remoteAddress;
-  if (addr === undefined) return 'unix:';
+function clientText(socket: net.Socket, unix: boolean): string {
+  if (unix) return 'unix:';
+  // undefined for a TCP connection reset before we got to it (getpeername fails)
+  const addr = socket.remoteAddress ?? '-';
   // a colon can only be IPv6 here (cheaper than net.isIPv6's regular expression on every accept)
   return addr.includes(':') ? `[${addr}]:${socket.remotePort ?? 0}` : `${addr}:${socket.remotePort ?? 0}`;
 }
@@ -160,7 +161,7 @@ export class WorkerRuntime {
       return;
     }
     applyKeepalive(socket, listen);
-    if (logger.enabled('info')) logger.info(`client ${clientText(socket)} connected to ${listen.addrText}`, { cid: n });
+    if (logger.enabled('info')) logger.info(`client ${clientText(socket, listen.kind === 'unix')} connected to ${listen.addrText}`, { cid: n });
     this.startSession(socket, n, server, listen, logger);
     if (this.o.pauseWhenFull && this.sessions.size >= this.limit) this.pauseAccepting();
   }

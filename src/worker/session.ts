@@ -89,7 +89,7 @@ export class Session {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    const remote = socket.remoteAddress ?? '';
+    const remote = socket.remoteAddress ?? '-';
     this.ctx = {
       cid: start.cid,
       protocol: this.rt.binding.name,

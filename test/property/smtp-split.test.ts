@@ -4,13 +4,16 @@
  * stays small.
  */
 import { describe, it } from 'node:test';
-import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { makeSmtpSettings, smtpProtocol, type SmtpSettings } from '../../src/protocol/smtp/index.js';
 import { parseSmtp } from '../../src/protocol/smtp/parse.js';
+import {
+  assertParserBounded,
+  assertSplitInvariant,
+  assertSurvivesAnyBytes,
+  lineStream,
+} from '../helpers/line-protocol-properties.js';
 import { describeActions, ShellSim, TEST_ENV } from '../unit/protocol/pop3/shell-sim.js';
-
-const TIME_LIMIT_MS = 3000;
 
 const line = fc.oneof(
   fc.constantFrom(
@@ -47,9 +50,7 @@ const line = fc.oneof(
   fc.integer({ min: 20, max: 90 }).map((n) => `EHLO ${'h'.repeat(n)}`),
 );
 
-const eol = fc.constantFrom('\r\n', '\r\n', '\r\n', '\n', '\r', '');
-
-const stream = fc.array(fc.tuple(line, eol), { maxLength: 12 }).map((parts) => Buffer.from(parts.map(([l, e]) => l + e).join(''), 'latin1'));
+const stream = lineStream(line);
 
 const settingsArb: fc.Arbitrary<SmtpSettings> = fc
   .record({
@@ -85,58 +86,16 @@ function run(settings: SmtpSettings, tls: boolean, chunks: readonly Buffer[]): s
   return describeActions(sim.actions, true);
 }
 
-function splitAt(data: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(data.subarray(prev, p));
-    prev = p;
-  }
-  out.push(data.subarray(prev));
-  return out;
-}
-
 describe('smtp properties', () => {
   it('gives the same actions whether bytes arrive whole, one at a time or split anywhere', () => {
-    fc.assert(
-      fc.property(settingsArb, fc.boolean(), stream, fc.array(fc.nat(), { maxLength: 8 }), (settings, tls, data, cuts) => {
-        const whole = run(settings, tls, [data]);
-        const bytes = run(settings, tls, [...data].map((c) => Buffer.from([c])));
-        const split = run(settings, tls, splitAt(data, cuts));
-        assert.deepEqual(bytes, whole);
-        assert.deepEqual(split, whole);
-      }),
-      { numRuns: 1_000_000, plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS)] },
-    );
+    assertSplitInvariant(settingsArb, stream, run);
   });
 
   it('never throws on arbitrary bytes and keeps its resumable state small', () => {
-    fc.assert(
-      fc.property(settingsArb, fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), (settings, chunks) => {
-        const sim = new ShellSim(smtpProtocol, settings, TEST_ENV);
-        sim.settle();
-        for (const c of chunks) {
-          sim.send(Buffer.from(c));
-          const cursor = sim.state.cursor;
-          if (cursor !== null) assert.ok(cursor.args.length <= 22 && cursor.pos <= settings.clientBufferBytes);
-        }
-        sim.settle();
-      }),
-      { numRuns: 1_000_000, plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS)] },
-    );
+    assertSurvivesAnyBytes(settingsArb, (settings) => new ShellSim(smtpProtocol, settings, TEST_ENV).settle(), 22);
   });
 
   it('the parser never throws and never consumes beyond the offered bytes', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.boolean(), (bytes, at, sasl) => {
-        const buf = Buffer.from(bytes);
-        const start = buf.length === 0 ? 0 : at % buf.length;
-        const r = parseSmtp(buf, start, buf.length, null, sasl);
-        if (r.kind !== 'incomplete') assert.ok(r.consumed > 0 && r.consumed <= buf.length - start);
-        else assert.ok(r.cursor.pos === buf.length - start);
-      }),
-      { numRuns: 1_000_000, plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS)] },
-    );
+    assertParserBounded(parseSmtp);
   });
 });

@@ -29,19 +29,20 @@ import type {
   UpstreamLoginContext,
 } from '../types.js';
 import { withLogin } from '../actions.js';
+import { makeSalt } from '../sasl.js';
 import {
-  decodeCramMd5,
-  decodeExternal,
-  decodeLoginStep,
-  decodePlain,
-  makeSalt,
-  cramMd5Challenge,
-  parseSaslStart,
-  type SaslResult,
-} from '../sasl.js';
+  isSaslExchange,
+  saslBegin,
+  saslContinue,
+  saslPrompt,
+  type SaslExchange,
+  type SaslPrompts,
+  type SaslStep,
+} from '../sasl-steps.js';
 import { parseImapCommand, parsedTag, parsedVerb, type ImapParseState, type ImapVerb } from './parse.js';
 import {
   BYE,
+  CRLF,
   GREETING,
   ID_NIL,
   INVALID_COMMAND,
@@ -62,11 +63,7 @@ import type { ImapSettings } from './settings.js';
  */
 export type ImapMailState =
   | 'start'
-  | 'authLoginUsername'
-  | 'authLoginPassword'
-  | 'authPlain'
-  | 'authCramMd5'
-  | 'authExternal'
+  | SaslExchange
   | 'authHttp'
   | 'startTls'
   | 'closed';
@@ -158,7 +155,7 @@ export function feed(
       // Guard 2: parse-level errors count toward max_errors.
       return parseError(state, sasl ? state.tag : r.tag, r.quit, r.consumed, settings);
     case 'command':
-      return sasl ? saslLine(state, r) : command(state, r.verb, r, settings);
+      return sasl ? saslLine(state, r, settings) : command(state, r.verb, r, settings);
   }
 }
 
@@ -275,40 +272,53 @@ function handleId(state: ImapState, cmd: Command): FeedResult<ImapState> {
 
 /** nginx: ngx_mail_imap_authenticate with ngx_mail_auth_parse. */
 function handleAuthenticate(state: ImapState, cmd: Command, settings: ImapSettings): FeedResult<ImapState> {
-  const start = parseSaslStart(cmd.args);
-  const tag = cmd.tag;
-  switch (start.mech) {
-    case 'invalid':
-      return rejected(state, tag, cmd.consumed, null);
-    case 'login':
-      return continueSasl(state, 'authLoginUsername', tag, null, USERNAME_NEXT, cmd.consumed);
-    case 'loginUsername': {
-      const user = decodeLoginStep(start.ir);
-      if (!Buffer.isBuffer(user)) return rejected(state, tag, cmd.consumed, user.log);
-      return withLogin(continueSasl(state, 'authLoginPassword', tag, user, PASSWORD_NEXT, cmd.consumed), user);
-    }
-    case 'plain':
-      return continueSasl(state, 'authPlain', tag, null, PLAIN_NEXT, cmd.consumed);
-    case 'plainIr':
-      return finishSasl(state, tag, decodePlain(start.ir), 'plain', null, cmd.consumed);
-    case 'cramMd5': {
-      if (!settings.auth.cramMd5) return rejected(state, tag, cmd.consumed, null);
+  const step = saslBegin(cmd.args, settings.auth.cramMd5, settings.auth.external);
+  return saslOutcome(state, cmd.tag, step, cmd.consumed, settings);
+}
+
+/** The continuation prompts, `+ ` and the rest (nginx: imap_username, imap_password, imap_plain_next). */
+const SASL_PROMPTS: SaslPrompts = {
+  username: USERNAME_NEXT,
+  password: PASSWORD_NEXT,
+  next: PLAIN_NEXT,
+  continuationPrefix: Buffer.from('+ ', 'latin1'),
+  crlf: CRLF,
+};
+
+/** A SASL step in IMAP terms: the next `+` prompt, the auth request, or `<tag> BAD invalid command`. */
+function saslOutcome(
+  state: ImapState,
+  tag: Buffer | null,
+  step: SaslStep,
+  consumed: number,
+  settings: ImapSettings,
+): FeedResult<ImapState> {
+  switch (step.kind) {
+    case 'continue': {
       // nginx: IMAP makes the salt the first time CRAM-MD5 is asked for, then keeps it.
-      const salt = state.salt ?? makeSalt(state.random, state.unixTime, settings.serverName);
-      const challenge = cramMd5Challenge(salt);
-      const data = Buffer.allocUnsafe(2 + challenge.length + 2);
-      data.write('+ ', 0, 'latin1');
-      challenge.copy(data, 2);
-      data.write('\r\n', 2 + challenge.length, 'latin1');
-      return continueSasl({ ...state, salt }, 'authCramMd5', tag, null, data, cmd.consumed);
+      const s =
+        step.exchange === 'authCramMd5' && state.salt === null
+          ? { ...state, salt: makeSalt(state.random, state.unixTime, settings.serverName) }
+          : state;
+      const prompt = saslPrompt(SASL_PROMPTS, step.exchange, s.salt);
+      if (prompt === null) return rejected(state, tag, consumed, null);
+      return withLogin(continueSasl(s, step.exchange, tag, step.login, prompt, consumed), step.login);
     }
-    case 'external':
-      if (!settings.auth.external) return rejected(state, tag, cmd.consumed, null);
-      return continueSasl(state, 'authExternal', tag, null, USERNAME_NEXT, cmd.consumed);
-    case 'externalIr':
-      // Q-4 fixed: the initial-response form is gated like the plain form (nginx lets it through).
-      if (!settings.auth.external) return rejected(state, tag, cmd.consumed, null);
-      return finishSasl(state, tag, decodeExternal(start.ir), 'external', null, cmd.consumed);
+    case 'credentials': {
+      const salt = step.method === 'cram-md5' ? state.salt : null;
+      const request: AuthRequest = {
+        method: step.method,
+        login: step.login,
+        password: step.password,
+        salt,
+        smtpHelo: null,
+        smtpFrom: null,
+        smtpTo: null,
+      };
+      return authenticate(state, tag, request, consumed);
+    }
+    case 'refused':
+      return withLogin(rejected(state, tag, consumed, step.log), step.login);
   }
 }
 
@@ -328,53 +338,10 @@ function continueSasl(
 }
 
 /** One client line of a SASL exchange; only its first argument is used (reference 4.4). */
-function saslLine(state: ImapState, cmd: Command): FeedResult<ImapState> {
-  const line = cmd.args[0] ?? Buffer.alloc(0);
-  const tag = state.tag;
-  switch (state.mailState) {
-    case 'authLoginUsername': {
-      const user = decodeLoginStep(line);
-      if (!Buffer.isBuffer(user)) return rejected(state, tag, cmd.consumed, user.log);
-      return withLogin(continueSasl(state, 'authLoginPassword', tag, user, PASSWORD_NEXT, cmd.consumed), user);
-    }
-    case 'authLoginPassword': {
-      const password = decodeLoginStep(line);
-      if (!Buffer.isBuffer(password)) return rejected(state, tag, cmd.consumed, password.log);
-      return authenticate(state, tag, plainRequest(state.login ?? Buffer.alloc(0), password), cmd.consumed);
-    }
-    case 'authPlain':
-      return finishSasl(state, tag, decodePlain(line), 'plain', null, cmd.consumed);
-    case 'authCramMd5':
-      return finishSasl(state, tag, decodeCramMd5(line), 'cram-md5', state.salt, cmd.consumed);
-    case 'authExternal':
-      return finishSasl(state, tag, decodeExternal(line), 'external', null, cmd.consumed);
-    case 'start':
-    case 'authHttp':
-    case 'startTls':
-    case 'closed':
-      return rejected(state, tag, cmd.consumed, null);
-  }
-}
-
-function finishSasl(
-  state: ImapState,
-  tag: Buffer | null,
-  result: SaslResult,
-  method: 'plain' | 'cram-md5' | 'external',
-  salt: Buffer | null,
-  consumed: number,
-): FeedResult<ImapState> {
-  if (!result.ok) return withLogin(rejected(state, tag, consumed, result.log), result.login);
-  const request: AuthRequest = {
-    method,
-    login: result.login,
-    password: result.password,
-    salt,
-    smtpHelo: null,
-    smtpFrom: null,
-    smtpTo: null,
-  };
-  return authenticate(state, tag, request, consumed);
+function saslLine(state: ImapState, cmd: Command, settings: ImapSettings): FeedResult<ImapState> {
+  if (!isSaslExchange(state.mailState)) return rejected(state, state.tag, cmd.consumed, null);
+  const step = saslContinue(state.mailState, cmd.args, state.login);
+  return saslOutcome(state, state.tag, step, cmd.consumed, settings);
 }
 
 function plainRequest(login: Buffer, password: Buffer): AuthRequest {

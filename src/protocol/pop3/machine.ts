@@ -13,17 +13,10 @@
  * - Q-4 fixed: `AUTH EXTERNAL <initial response>` is refused unless `external` is enabled.
  * - The too-long-command log masks the arguments of PASS, APOP and AUTH and SASL lines (credentials).
  */
-import { withLogin } from '../actions.js';
+import { info, reply, replyOnly, withLogin } from '../actions.js';
 import type { Action, AuthFailure, AuthMethod, FeedResult, SessionEnv, Step } from '../types.js';
-import {
-  cramMd5Challenge,
-  decodeCramMd5,
-  decodeExternal,
-  decodeLoginStep,
-  decodePlain,
-  makeSalt,
-  parseSaslStart,
-} from '../sasl.js';
+import { makeSalt } from '../sasl.js';
+import { isSaslExchange, saslBegin, saslContinue, saslPrompt, type SaslExchange, type SaslStep } from '../sasl-steps.js';
 import { parsePop3, POP3_COMMAND, type Pop3Command, type Pop3Cursor } from './parse.js';
 import { POP3_REPLY } from './replies.js';
 import type { Pop3Settings } from './settings.js';
@@ -32,11 +25,8 @@ import type { Pop3Settings } from './settings.js';
 export type Pop3Phase =
   | 'start'
   | 'user'
-  | 'authLoginUsername'
-  | 'authLoginPassword'
-  | 'authPlain'
-  | 'authCramMd5'
-  | 'authExternal'
+  /** a SASL exchange: the next client line is its answer */
+  | SaslExchange
   /** ours: an auth request is out; the shell holds client input until `authFailed` or the login */
   | 'authenticating'
   /** ours: STLS accepted, waiting for `tlsStarted` */
@@ -61,24 +51,6 @@ type Result = FeedResult<Pop3State>;
 
 const EMPTY: readonly Action[] = [];
 
-function isSaslPhase(phase: Pop3Phase): boolean {
-  return (
-    phase === 'authLoginUsername' ||
-    phase === 'authLoginPassword' ||
-    phase === 'authPlain' ||
-    phase === 'authCramMd5' ||
-    phase === 'authExternal'
-  );
-}
-
-function reply(data: Buffer): Action {
-  return { type: 'reply', data };
-}
-
-function info(message: string): Action {
-  return { type: 'log', level: 'info', message };
-}
-
 function withPhase(s: Pop3State, phase: Pop3Phase, login: Buffer | null = s.login): Pop3State {
   return { phase, tls: s.tls, errors: s.errors, login, salt: s.salt, cursor: null };
 }
@@ -95,23 +67,10 @@ export function hasLineBreakOrNul(b: Buffer): boolean {
 const CREDENTIAL_LOG = 'client sent login or password with CR, LF or NUL';
 
 /** A handler-level rejection: `-ERR invalid command`, back to `start`, not counted (reference 4.0.4). */
-function rejected(s: Pop3State, consumed: number, log?: string): Result {
+function rejected(s: Pop3State, consumed: number, log: string | null = null): Result {
   const state = withPhase(s, 'start', null);
-  if (log === undefined) return ok(state, POP3_REPLY.invalidCommand, consumed);
+  if (log === null) return replyOnly(state, POP3_REPLY.invalidCommand, consumed);
   return { state, actions: [info(log), reply(POP3_REPLY.invalidCommand)], consumed };
-}
-
-// The action list for a lone reply, made once per reply Buffer (most are precomputed settings or
-// constants), so answering a command allocates no action objects.
-const LONE_REPLY = new WeakMap<Buffer, readonly Action[]>();
-
-function ok(state: Pop3State, data: Buffer, consumed: number): Result {
-  let actions = LONE_REPLY.get(data);
-  if (actions === undefined) {
-    actions = Object.freeze([Object.freeze(reply(data))]);
-    LONE_REPLY.set(data, actions);
-  }
-  return { state, actions, consumed };
 }
 
 function authenticate(
@@ -152,7 +111,7 @@ function cmdUser(s: Pop3State, args: readonly Buffer[], consumed: number, settin
   const name = args[0];
   if (starttlsOnly(s, settings) || args.length !== 1 || name === undefined) return rejected(s, consumed);
   if (hasLineBreakOrNul(name)) return rejected(s, consumed, CREDENTIAL_LOG);
-  return withLogin(ok(withPhase(s, 'user', name), POP3_REPLY.ok, consumed), name);
+  return withLogin(replyOnly(withPhase(s, 'user', name), POP3_REPLY.ok, consumed), name);
 }
 
 function cmdPass(s: Pop3State, args: readonly Buffer[], consumed: number): Result {
@@ -172,41 +131,23 @@ function cmdApop(s: Pop3State, args: readonly Buffer[], consumed: number, settin
 
 function cmdAuth(s: Pop3State, args: readonly Buffer[], consumed: number, settings: Pop3Settings): Result {
   if (starttlsOnly(s, settings)) return rejected(s, consumed);
-  if (args.length === 0) return ok(withPhase(s, s.phase), settings.authListing, consumed);
-  const sasl = parseSaslStart(args);
-  switch (sasl.mech) {
-    case 'login':
-      return ok(withPhase(s, 'authLoginUsername', null), POP3_REPLY.username, consumed);
-    case 'loginUsername': {
-      const user = decodeLoginStep(sasl.ir);
-      if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return withLogin(ok(withPhase(s, 'authLoginPassword', user), POP3_REPLY.password, consumed), user);
+  if (args.length === 0) return replyOnly(withPhase(s, s.phase), settings.authListing, consumed);
+  return saslOutcome(s, saslBegin(args, settings.cramMd5Enabled, settings.externalEnabled), consumed);
+}
+
+/** A SASL step in POP3 terms: the next prompt, the auth request, or `-ERR invalid command`. */
+function saslOutcome(s: Pop3State, step: SaslStep, consumed: number): Result {
+  switch (step.kind) {
+    case 'continue': {
+      // CRAM-MD5 challenges with the greeting's salt.
+      const prompt = saslPrompt(POP3_REPLY, step.exchange, s.salt);
+      if (prompt === null) return rejected(s, consumed);
+      return withLogin(replyOnly(withPhase(s, step.exchange, step.login), prompt, consumed), step.login);
     }
-    case 'plain':
-      return ok(withPhase(s, 'authPlain', null), POP3_REPLY.next, consumed);
-    case 'plainIr': {
-      const r = decodePlain(sasl.ir);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return authenticate(s, 'plain', r.login, r.password, consumed);
-    }
-    case 'cramMd5': {
-      if (!settings.cramMd5Enabled || s.salt === null) return rejected(s, consumed);
-      // nginx: ngx_mail_auth_cram_md5_salt — the greeting's salt, base64 without its CRLF.
-      const challenge = Buffer.concat([POP3_REPLY.continuationPrefix, cramMd5Challenge(s.salt), POP3_REPLY.crlf]);
-      return ok(withPhase(s, 'authCramMd5', null), challenge, consumed);
-    }
-    case 'external':
-      if (!settings.externalEnabled) return rejected(s, consumed);
-      return ok(withPhase(s, 'authExternal', null), POP3_REPLY.username, consumed);
-    case 'externalIr': {
-      // Ours (Q-4 fixed): nginx lets the initial-response form through even when EXTERNAL is disabled.
-      if (!settings.externalEnabled) return rejected(s, consumed);
-      const r = decodeExternal(sasl.ir);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return authenticate(s, 'external', r.login, r.password, consumed);
-    }
-    case 'invalid':
-      return rejected(s, consumed);
+    case 'credentials':
+      return authenticate(s, step.method, step.login, step.password, consumed);
+    case 'refused':
+      return withLogin(rejected(s, consumed, step.log), step.login);
   }
 }
 
@@ -230,7 +171,7 @@ function inStart(s: Pop3State, cmd: Pop3Command, args: readonly Buffer[], consum
     case POP3_COMMAND.user:
       return cmdUser(s, args, consumed, st);
     case POP3_COMMAND.capa:
-      return ok(withPhase(s, s.phase), capa(s, st), consumed);
+      return replyOnly(withPhase(s, s.phase), capa(s, st), consumed);
     case POP3_COMMAND.apop:
       return cmdApop(s, args, consumed, st);
     case POP3_COMMAND.auth:
@@ -238,7 +179,7 @@ function inStart(s: Pop3State, cmd: Pop3Command, args: readonly Buffer[], consum
     case POP3_COMMAND.quit:
       return quit(s, consumed);
     case POP3_COMMAND.noop:
-      return ok(withPhase(s, s.phase), POP3_REPLY.ok, consumed);
+      return replyOnly(withPhase(s, s.phase), POP3_REPLY.ok, consumed);
     case POP3_COMMAND.stls:
       return cmdStls(s, consumed, st);
     case POP3_COMMAND.pass:
@@ -253,53 +194,15 @@ function inUser(s: Pop3State, cmd: Pop3Command, args: readonly Buffer[], consume
       return cmdPass(s, args, consumed);
     case POP3_COMMAND.capa:
       // Q-12 mirrored: the plain list, never STLS, in this state.
-      return ok(withPhase(s, s.phase), st.capa, consumed);
+      return replyOnly(withPhase(s, s.phase), st.capa, consumed);
     case POP3_COMMAND.quit:
       return quit(s, consumed);
     case POP3_COMMAND.noop:
-      return ok(withPhase(s, s.phase), POP3_REPLY.ok, consumed);
+      return replyOnly(withPhase(s, s.phase), POP3_REPLY.ok, consumed);
     case POP3_COMMAND.user:
     case POP3_COMMAND.apop:
     case POP3_COMMAND.auth:
     case POP3_COMMAND.stls:
-      return rejected(s, consumed);
-  }
-}
-
-/** One SASL continuation line; nginx uses only its first space-delimited token. */
-function inSasl(s: Pop3State, args: readonly Buffer[], consumed: number): Result {
-  const line = args[0] ?? Buffer.alloc(0);
-  switch (s.phase) {
-    case 'authLoginUsername': {
-      const user = decodeLoginStep(line);
-      if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return withLogin(ok(withPhase(s, 'authLoginPassword', user), POP3_REPLY.password, consumed), user);
-    }
-    case 'authLoginPassword': {
-      const password = decodeLoginStep(line);
-      if (!Buffer.isBuffer(password)) return rejected(s, consumed, password.log);
-      return authenticate(s, 'plain', s.login ?? Buffer.alloc(0), password, consumed);
-    }
-    case 'authPlain': {
-      const r = decodePlain(line);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return authenticate(s, 'plain', r.login, r.password, consumed);
-    }
-    case 'authCramMd5': {
-      const r = decodeCramMd5(line);
-      if (!r.ok) return withLogin(rejected(s, consumed, r.log), r.login);
-      return authenticate(s, 'cram-md5', r.login, r.password, consumed);
-    }
-    case 'authExternal': {
-      const r = decodeExternal(line);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return authenticate(s, 'external', r.login, r.password, consumed);
-    }
-    case 'start':
-    case 'user':
-    case 'authenticating':
-    case 'starttls':
-    case 'closed':
       return rejected(s, consumed);
   }
 }
@@ -318,7 +221,7 @@ export function pop3Feed(state: Pop3State, buf: Buffer, start: number, end: numb
   if (state.phase === 'closed') return { state, actions: EMPTY, consumed: end - start };
   // The shell holds input while an auth request or a TLS upgrade is pending; nothing is read here.
   if (state.phase === 'authenticating' || state.phase === 'starttls') return { state, actions: EMPTY, consumed: 0 };
-  const parsed = parsePop3(buf, start, end, state.cursor, isSaslPhase(state.phase));
+  const parsed = parsePop3(buf, start, end, state.cursor, isSaslExchange(state.phase));
   switch (parsed.kind) {
     case 'incomplete':
       return {
@@ -341,13 +244,14 @@ export function pop3Feed(state: Pop3State, buf: Buffer, start: number, end: numb
           consumed: parsed.consumed,
         };
       }
-      return ok(next, POP3_REPLY.invalidCommand, parsed.consumed);
+      return replyOnly(next, POP3_REPLY.invalidCommand, parsed.consumed);
     }
     case 'command':
       break;
   }
   const s = state.cursor === null ? state : { ...state, cursor: null };
-  if (isSaslPhase(s.phase)) return inSasl(s, parsed.args, parsed.consumed);
+  // A SASL continuation line; nginx uses only its first space-delimited token.
+  if (isSaslExchange(s.phase)) return saslOutcome(s, saslContinue(s.phase, parsed.args, s.login), parsed.consumed);
   if (s.phase === 'user') return inUser(s, parsed.command, parsed.args, parsed.consumed, settings);
   return inStart(s, parsed.command, parsed.args, parsed.consumed, settings);
 }
@@ -367,7 +271,7 @@ export function pop3Overflow(state: Pop3State, buf: Buffer, start: number, end: 
   if (state.phase === 'closed' || state.phase === 'authenticating' || state.phase === 'starttls') {
     return { state, actions: EMPTY };
   }
-  const text = maskedCommand(buf, start, end, isSaslPhase(state.phase));
+  const text = maskedCommand(buf, start, end, isSaslExchange(state.phase));
   return {
     state: { ...state, phase: 'closed', cursor: null },
     actions: [

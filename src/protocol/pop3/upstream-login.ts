@@ -18,6 +18,7 @@ import type {
   UpstreamLoginSettings,
   UpstreamStep,
 } from '../types.js';
+import { awaitingReply, READING_UPSTREAM_REPLY, rejectedReply } from '../upstream-reply.js';
 import { hasLineBreakOrNul } from './machine.js';
 
 /** nginx's ngx_pop3_* proxy states: waiting for the greeting, the reply to USER, the reply to PASS. */
@@ -33,7 +34,7 @@ export interface Pop3LoginState {
 
 export const POP3_LOGIN_ACTION = {
   connecting: 'connecting to upstream',
-  reading: 'reading response from upstream',
+  reading: READING_UPSTREAM_REPLY,
   user: 'sending user name to upstream',
   password: 'sending password to upstream',
 } as const;
@@ -61,6 +62,10 @@ function state(s: Pop3LoginState, phase: Pop3LoginPhase, action: string): Pop3Lo
   return { phase, login: s.login, password: s.password, action };
 }
 
+function reading(s: Pop3LoginState): Pop3LoginState {
+  return state(s, s.phase, POP3_LOGIN_ACTION.reading);
+}
+
 function command(verb: string, arg: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + arg.length + 2);
   out.write(verb, 0, 'latin1');
@@ -78,18 +83,10 @@ export const pop3UpstreamLogin: UpstreamLoginModule<Pop3LoginState> = {
 
   feed(s: Pop3LoginState, buf: Buffer, start: number, end: number): UpstreamStep<Pop3LoginState> {
     const replyEnd = pop3ReplyEnd(buf, start, end);
-    if (replyEnd === -1) {
-      // nginx sets this action on every read of a reply, complete or not.
-      if (end > start && s.action !== POP3_LOGIN_ACTION.reading) {
-        return { state: state(s, s.phase, POP3_LOGIN_ACTION.reading), actions: [], consumed: 0 };
-      }
-      return { state: s, actions: [], consumed: 0 };
-    }
+    if (replyEnd === -1) return awaitingReply(s, start, end, reading);
     const consumed = replyEnd - start;
     if (!isOk(buf, start)) {
-      const raw = Buffer.from(buf.subarray(start, replyEnd));
-      const rejected: UpstreamAction = { type: 'rejected', line: raw.subarray(0, raw.length - 2), raw };
-      return { state: state(s, s.phase, POP3_LOGIN_ACTION.reading), actions: [rejected], consumed };
+      return { state: reading(s), actions: [rejectedReply(Buffer.from(buf.subarray(start, replyEnd)))], consumed };
     }
     switch (s.phase) {
       case 'start': {
@@ -116,7 +113,7 @@ export const pop3UpstreamLogin: UpstreamLoginModule<Pop3LoginState> = {
       }
       case 'passwd': {
         const done: UpstreamAction = { type: 'done', reply: Buffer.from(buf.subarray(start, replyEnd)) };
-        return { state: state(s, s.phase, POP3_LOGIN_ACTION.reading), actions: [done], consumed };
+        return { state: reading(s), actions: [done], consumed };
       }
     }
   },

@@ -19,18 +19,11 @@
  * - The "client was rejected" text shows the input from the rejected MAIL on (nginx shows its whole
  *   buffer, which may still hold commands it already answered).
  */
-import { withLogin } from '../actions.js';
+import { info, reply, replyOnly, withLogin } from '../actions.js';
 import type { Action, AuthFailure, AuthMethod, AuthRequest, FeedResult, SessionEnv, Step } from '../types.js';
-import {
-  cramMd5Challenge,
-  decodeCramMd5,
-  decodeExternal,
-  decodeLoginStep,
-  decodePlain,
-  makeSalt,
-  parseSaslStart,
-} from '../sasl.js';
-import { parseSmtp, SMTP_COMMAND, type SmtpCommand, type SmtpCursor } from './parse.js';
+import { makeSalt } from '../sasl.js';
+import { isSaslExchange, saslBegin, saslContinue, saslPrompt, type SaslExchange, type SaslStep } from '../sasl-steps.js';
+import { parseSmtp, SMTP_COMMAND, type SmtpCursor, type SmtpLine } from './parse.js';
 import { SMTP_REPLY } from './replies.js';
 import type { SmtpSettings } from './settings.js';
 
@@ -41,11 +34,8 @@ export type SmtpPhase =
   /** ours: waiting for `delayElapsed` (nginx: "in delay pipelining state") */
   | 'delay'
   | 'start'
-  | 'authLoginUsername'
-  | 'authLoginPassword'
-  | 'authPlain'
-  | 'authCramMd5'
-  | 'authExternal'
+  /** a SASL exchange: the next client line is its answer */
+  | SaslExchange
   /** ours: an auth request is out; the shell holds client input until `authFailed` or the login */
   | 'authenticating'
   /** ours: STARTTLS accepted, waiting for `tlsStarted` */
@@ -76,24 +66,6 @@ type Result = FeedResult<SmtpState>;
 const EMPTY: readonly Action[] = [];
 const NO_BYTES = Buffer.alloc(0);
 
-function isSaslPhase(phase: SmtpPhase): boolean {
-  return (
-    phase === 'authLoginUsername' ||
-    phase === 'authLoginPassword' ||
-    phase === 'authPlain' ||
-    phase === 'authCramMd5' ||
-    phase === 'authExternal'
-  );
-}
-
-function reply(data: Buffer): Action {
-  return { type: 'reply', data };
-}
-
-function info(message: string): Action {
-  return { type: 'log', level: 'info', message };
-}
-
 interface Changes {
   readonly phase?: SmtpPhase;
   readonly tls?: boolean;
@@ -119,23 +91,10 @@ function next(s: SmtpState, c: Changes): SmtpState {
   };
 }
 
-// The action list for a lone reply, made once per reply Buffer (most are precomputed settings or
-// constants), so answering a command allocates no action objects.
-const LONE_REPLY = new WeakMap<Buffer, readonly Action[]>();
-
-function ok(state: SmtpState, data: Buffer, consumed: number): Result {
-  let actions = LONE_REPLY.get(data);
-  if (actions === undefined) {
-    actions = Object.freeze([Object.freeze(reply(data))]);
-    LONE_REPLY.set(data, actions);
-  }
-  return { state, actions, consumed };
-}
-
 /** A handler-level rejection: `500 5.5.1 Invalid command`, back to `start`, not counted (reference 4.0.4). */
-function rejected(s: SmtpState, consumed: number, log?: string): Result {
+function rejected(s: SmtpState, consumed: number, log: string | null = null): Result {
   const state = next(s, { phase: 'start', login: null });
-  if (log === undefined) return ok(state, SMTP_REPLY.invalidCommand, consumed);
+  if (log === null) return replyOnly(state, SMTP_REPLY.invalidCommand, consumed);
   return { state, actions: [info(log), reply(SMTP_REPLY.invalidCommand)], consumed };
 }
 
@@ -200,63 +159,38 @@ function ehloReply(s: SmtpState, settings: SmtpSettings): Buffer {
 /** nginx: ngx_mail_smtp_helo. */
 function cmdHelo(s: SmtpState, ehlo: boolean, args: readonly Buffer[], consumed: number, st: SmtpSettings): Result {
   const name = args[0];
-  if (args.length !== 1 || name === undefined) return ok(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
+  if (args.length !== 1 || name === undefined) return replyOnly(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
   // HELO keeps an earlier EHLO's esmtp flag, as nginx does; the backend then gets EHLO.
   const state = next(s, { helo: name, mailFrom: null, esmtp: ehlo || s.esmtp });
-  return ok(state, ehlo ? ehloReply(state, st) : st.helo, consumed);
+  return replyOnly(state, ehlo ? ehloReply(state, st) : st.helo, consumed);
 }
 
 /** nginx: ngx_mail_smtp_auth. */
 function cmdAuth(s: SmtpState, args: readonly Buffer[], consumed: number, st: SmtpSettings): Result {
   if (!s.tls && st.starttls === 'only') return rejected(s, consumed);
-  if (args.length === 0) return ok(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
-  const sasl = parseSaslStart(args);
-  switch (sasl.mech) {
-    case 'login':
-      return ok(next(s, { phase: 'authLoginUsername', login: null }), SMTP_REPLY.username, consumed);
-    case 'loginUsername': {
-      const user = decodeLoginStep(sasl.ir);
-      if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return withLogin(ok(next(s, { phase: 'authLoginPassword', login: user }), SMTP_REPLY.password, consumed), user);
+  if (args.length === 0) return replyOnly(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
+  return saslOutcome(s, saslBegin(args, st.cramMd5Enabled, st.externalEnabled), consumed);
+}
+
+/** A SASL step in SMTP terms: the next `334` prompt, the auth request, or `500 5.5.1 Invalid command`. */
+function saslOutcome(s: SmtpState, step: SaslStep, consumed: number): Result {
+  switch (step.kind) {
+    case 'continue': {
+      // CRAM-MD5 challenges with the salt made at session start.
+      const prompt = saslPrompt(SMTP_REPLY, step.exchange, s.salt);
+      if (prompt === null) return rejected(s, consumed);
+      return withLogin(replyOnly(next(s, { phase: step.exchange, login: step.login }), prompt, consumed), step.login);
     }
-    case 'plain':
-      return ok(next(s, { phase: 'authPlain', login: null }), SMTP_REPLY.next, consumed);
-    case 'plainIr': {
-      const r = decodePlain(sasl.ir);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return saslLogin(s, 'plain', r.login, r.password, consumed);
-    }
-    case 'cramMd5': {
-      if (!st.cramMd5Enabled || s.salt === null) return rejected(s, consumed);
-      const challenge = Buffer.concat([SMTP_REPLY.continuationPrefix, cramMd5Challenge(s.salt), SMTP_REPLY.crlf]);
-      return ok(next(s, { phase: 'authCramMd5', login: null }), challenge, consumed);
-    }
-    case 'external':
-      if (!st.externalEnabled) return rejected(s, consumed);
-      return ok(next(s, { phase: 'authExternal', login: null }), SMTP_REPLY.username, consumed);
-    case 'externalIr': {
-      // Ours (Q-4 fixed): nginx lets the initial-response form through even when EXTERNAL is disabled.
-      if (!st.externalEnabled) return rejected(s, consumed);
-      const r = decodeExternal(sasl.ir);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return saslLogin(s, 'external', r.login, r.password, consumed);
-    }
-    case 'invalid':
-      return rejected(s, consumed);
+    case 'credentials':
+      return saslLogin(s, step.method, step.login, step.password, consumed);
+    case 'refused':
+      return withLogin(rejected(s, consumed, step.log), step.login);
   }
 }
 
 /** nginx: ngx_mail_smtp_mail. */
-function cmdMail(
-  s: SmtpState,
-  args: readonly Buffer[],
-  text: Buffer | null,
-  buf: Buffer,
-  start: number,
-  end: number,
-  consumed: number,
-  st: SmtpSettings,
-): Result {
+function cmdMail(s: SmtpState, line: SmtpLine, buf: Buffer, start: number, end: number, st: SmtpSettings): Result {
+  const { args, text, consumed } = line;
   if (!st.noneEnabled) {
     return {
       state: next(s, {}),
@@ -265,17 +199,17 @@ function cmdMail(
     };
   }
   // Ours (Q-13 fixed): `starttls only` means no mail at all before TLS.
-  if (!s.tls && st.starttls === 'only') return ok(next(s, {}), SMTP_REPLY.starttlsRequired, consumed);
-  if (s.mailFrom !== null) return ok(next(s, {}), SMTP_REPLY.badSequence, consumed);
-  if (args.length === 0 || text === null) return ok(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
+  if (!s.tls && st.starttls === 'only') return replyOnly(next(s, {}), SMTP_REPLY.starttlsRequired, consumed);
+  if (s.mailFrom !== null) return replyOnly(next(s, {}), SMTP_REPLY.badSequence, consumed);
+  if (args.length === 0 || text === null) return replyOnly(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
   // nginx 1.29.1 (CVE-2025-53859): MAIL forgets any login and password left from an AUTH attempt.
-  return ok(next(s, { mailFrom: text, login: null }), SMTP_REPLY.ok, consumed);
+  return replyOnly(next(s, { mailFrom: text, login: null }), SMTP_REPLY.ok, consumed);
 }
 
 /** nginx: ngx_mail_smtp_rcpt; the first RCPT after MAIL asks the auth service (method `none`). */
 function cmdRcpt(s: SmtpState, args: readonly Buffer[], text: Buffer | null, consumed: number): Result {
-  if (s.mailFrom === null) return ok(next(s, {}), SMTP_REPLY.badSequence, consumed);
-  if (args.length === 0 || text === null) return ok(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
+  if (s.mailFrom === null) return replyOnly(next(s, {}), SMTP_REPLY.badSequence, consumed);
+  if (args.length === 0 || text === null) return replyOnly(next(s, {}), SMTP_REPLY.invalidArgument, consumed);
   return authenticate(
     s,
     {
@@ -303,18 +237,10 @@ function cmdStarttls(s: SmtpState, consumed: number, st: SmtpSettings): Result {
   };
 }
 
-function inStart(
-  s: SmtpState,
-  cmd: SmtpCommand,
-  args: readonly Buffer[],
-  text: Buffer | null,
-  buf: Buffer,
-  start: number,
-  end: number,
-  consumed: number,
-  st: SmtpSettings,
-): Result {
-  switch (cmd) {
+/** A command in the start state; `buf[start, end)` is the input it came from, for the rejection log line. */
+function inStart(s: SmtpState, line: SmtpLine, buf: Buffer, start: number, end: number, st: SmtpSettings): Result {
+  const { args, text, consumed } = line;
+  switch (line.command) {
     case SMTP_COMMAND.helo:
       return cmdHelo(s, false, args, consumed, st);
     case SMTP_COMMAND.ehlo:
@@ -328,57 +254,18 @@ function inStart(
         consumed,
       };
     case SMTP_COMMAND.mail:
-      return cmdMail(s, args, text, buf, start, end, consumed, st);
+      return cmdMail(s, line, buf, start, end, st);
     case SMTP_COMMAND.rcpt:
       return cmdRcpt(s, args, text, consumed);
     case SMTP_COMMAND.rset:
-      return ok(next(s, { mailFrom: null }), SMTP_REPLY.ok, consumed);
+      return replyOnly(next(s, { mailFrom: null }), SMTP_REPLY.ok, consumed);
     case SMTP_COMMAND.noop:
-      return ok(next(s, {}), SMTP_REPLY.ok, consumed);
+      return replyOnly(next(s, {}), SMTP_REPLY.ok, consumed);
     case SMTP_COMMAND.starttls:
       return cmdStarttls(s, consumed, st);
     case SMTP_COMMAND.vrfy:
     case SMTP_COMMAND.expn:
     case SMTP_COMMAND.help:
-      return rejected(s, consumed);
-  }
-}
-
-/** One SASL continuation line; nginx uses only its first space-delimited token. */
-function inSasl(s: SmtpState, args: readonly Buffer[], consumed: number): Result {
-  const line = args[0] ?? NO_BYTES;
-  switch (s.phase) {
-    case 'authLoginUsername': {
-      const user = decodeLoginStep(line);
-      if (!Buffer.isBuffer(user)) return rejected(s, consumed, user.log);
-      return withLogin(ok(next(s, { phase: 'authLoginPassword', login: user }), SMTP_REPLY.password, consumed), user);
-    }
-    case 'authLoginPassword': {
-      const password = decodeLoginStep(line);
-      if (!Buffer.isBuffer(password)) return rejected(s, consumed, password.log);
-      return saslLogin(s, 'plain', s.login ?? NO_BYTES, password, consumed);
-    }
-    case 'authPlain': {
-      const r = decodePlain(line);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return saslLogin(s, 'plain', r.login, r.password, consumed);
-    }
-    case 'authCramMd5': {
-      const r = decodeCramMd5(line);
-      if (!r.ok) return withLogin(rejected(s, consumed, r.log), r.login);
-      return saslLogin(s, 'cram-md5', r.login, r.password, consumed);
-    }
-    case 'authExternal': {
-      const r = decodeExternal(line);
-      if (!r.ok) return rejected(s, consumed, r.log);
-      return saslLogin(s, 'external', r.login, r.password, consumed);
-    }
-    case 'resolving':
-    case 'delay':
-    case 'start':
-    case 'authenticating':
-    case 'starttls':
-    case 'closed':
       return rejected(s, consumed);
   }
 }
@@ -444,7 +331,7 @@ export function smtpFeed(state: SmtpState, buf: Buffer, start: number, end: numb
       consumed: end - start,
     };
   }
-  const parsed = parseSmtp(buf, start, end, state.cursor, isSaslPhase(state.phase));
+  const parsed = parseSmtp(buf, start, end, state.cursor, isSaslExchange(state.phase));
   switch (parsed.kind) {
     case 'incomplete':
       return { state: { ...state, cursor: parsed.cursor }, actions: EMPTY, consumed: 0 };
@@ -462,19 +349,22 @@ export function smtpFeed(state: SmtpState, buf: Buffer, start: number, end: numb
           consumed: parsed.consumed,
         };
       }
-      return ok(next(state, { phase: 'start', errors, login: null }), SMTP_REPLY.invalidCommand, parsed.consumed);
+      return replyOnly(next(state, { phase: 'start', errors, login: null }), SMTP_REPLY.invalidCommand, parsed.consumed);
     }
     case 'command':
       break;
   }
-  if (isSaslPhase(state.phase)) return inSasl(state, parsed.args, parsed.consumed);
-  return inStart(state, parsed.command, parsed.args, parsed.text, buf, start, end, parsed.consumed, settings);
+  // A SASL continuation line; nginx uses only its first space-delimited token.
+  if (isSaslExchange(state.phase)) {
+    return saslOutcome(state, saslContinue(state.phase, parsed.args, state.login), parsed.consumed);
+  }
+  return inStart(state, parsed, buf, start, end, settings);
 }
 
 /** The buffer filled before a line ended (nginx: "client sent too long command", not counted, quit). */
 export function smtpOverflow(state: SmtpState, buf: Buffer, start: number, end: number): Step<SmtpState> {
-  if (state.phase !== 'start' && !isSaslPhase(state.phase)) return { state, actions: EMPTY };
-  const text = maskedCommand(buf, start, end, isSaslPhase(state.phase));
+  if (state.phase !== 'start' && !isSaslExchange(state.phase)) return { state, actions: EMPTY };
+  const text = maskedCommand(buf, start, end, isSaslExchange(state.phase));
   return {
     state: next(state, { phase: 'closed', login: null }),
     actions: [

@@ -21,6 +21,7 @@ import type {
   UpstreamLoginSettings,
   UpstreamStep,
 } from '../types.js';
+import { awaitingReply, READING_UPSTREAM_REPLY, rejectedReply } from '../upstream-reply.js';
 import { safeClientHost } from './host-name.js';
 import { SMTP_REPLY } from './replies.js';
 import { xtextEncode } from './xtext.js';
@@ -51,7 +52,7 @@ export interface SmtpLoginState {
 
 export const SMTP_LOGIN_ACTION = {
   connecting: 'connecting to upstream',
-  reading: 'reading response from upstream',
+  reading: READING_UPSTREAM_REPLY,
   helo: 'sending HELO/EHLO to upstream',
   xclient: 'sending XCLIENT to upstream',
   clientHelo: 'sending client HELO/EHLO to upstream',
@@ -122,6 +123,10 @@ function to(s: SmtpLoginState, phase: SmtpLoginPhase, action: string): SmtpLogin
   return { phase, action, ctx: s.ctx, creds: s.creds, settings: s.settings };
 }
 
+function reading(s: SmtpLoginState): SmtpLoginState {
+  return to(s, s.phase, SMTP_LOGIN_ACTION.reading);
+}
+
 function send(s: SmtpLoginState, phase: SmtpLoginPhase, action: string, data: Buffer, consumed: number): UpstreamStep<SmtpLoginState> {
   return { state: to(s, phase, action), actions: [{ type: 'send', data, phase: action }], consumed };
 }
@@ -139,7 +144,7 @@ function afterHelo(s: SmtpLoginState): SmtpLoginPhase {
 
 function done(s: SmtpLoginState, reply: Buffer, consumed: number): UpstreamStep<SmtpLoginState> {
   const action: UpstreamAction = { type: 'done', reply };
-  return { state: to(s, s.phase, SMTP_LOGIN_ACTION.reading), actions: [action], consumed };
+  return { state: reading(s), actions: [action], consumed };
 }
 
 /** `XCLIENT ADDR=[IPV6:]<addr>[ LOGIN=<xtext>] NAME=<host>` (nginx ≥ 1.29.2 encodes LOGIN as xtext). */
@@ -212,19 +217,10 @@ export const smtpUpstreamLogin: UpstreamLoginModule<SmtpLoginState> = {
 
   feed(s: SmtpLoginState, buf: Buffer, start: number, end: number): UpstreamStep<SmtpLoginState> {
     const replyEnd = smtpReplyEnd(buf, start, end);
-    if (replyEnd === -1) {
-      // nginx sets this action on every read of a reply, complete or not.
-      if (end > start && s.action !== SMTP_LOGIN_ACTION.reading) {
-        return { state: to(s, s.phase, SMTP_LOGIN_ACTION.reading), actions: [], consumed: 0 };
-      }
-      return { state: s, actions: [], consumed: 0 };
-    }
+    if (replyEnd === -1) return awaitingReply(s, start, end, reading);
     const consumed = replyEnd - start;
     const raw = Buffer.from(buf.subarray(start, replyEnd));
-    if (!accepted(s.phase, buf, start)) {
-      const rejected: UpstreamAction = { type: 'rejected', line: raw.subarray(0, raw.length - 2), raw };
-      return { state: to(s, s.phase, SMTP_LOGIN_ACTION.reading), actions: [rejected], consumed };
-    }
+    if (!accepted(s.phase, buf, start)) return { state: reading(s), actions: [rejectedReply(raw)], consumed };
     return advance(s, raw, consumed);
   },
 

@@ -1,16 +1,10 @@
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuthRequest } from '../../../src/protocol/types.js';
 import type { AuthHttpResult } from '../../../src/auth/types.js';
-import {
-  AuthHttpClient,
-  type AuthHttpClientOptions,
-  type AuthHttpInput,
-} from '../../../src/auth/auth-http.js';
+import { AuthHttpClient, type AuthHttpClientOptions } from '../../../src/auth/auth-http.js';
 import { buildAuthRequest, prepareAuthTarget } from '../../../src/auth/request.js';
 import {
   closeConn,
@@ -24,6 +18,8 @@ import {
   wait,
   type FakeAuthHttp,
 } from '../../helpers/fake-auth-http.js';
+import { authInput as input, authRequest as request } from '../../helpers/auth-fixture.js';
+import { freePort } from '../../helpers/ports.js';
 
 const fakes: FakeAuthHttp[] = [];
 const clients: AuthHttpClient[] = [];
@@ -61,32 +57,6 @@ function client(
   return c;
 }
 
-function request(over: Partial<AuthRequest> = {}): AuthRequest {
-  return {
-    method: 'plain',
-    login: Buffer.from('alice'),
-    password: Buffer.from('secret'),
-    salt: null,
-    smtpHelo: null,
-    smtpFrom: null,
-    smtpTo: null,
-    ...over,
-  };
-}
-
-function input(over: Partial<AuthHttpInput> = {}): AuthHttpInput {
-  return {
-    request: request(),
-    protocol: 'imap',
-    attempt: 1,
-    clientIp: '192.0.2.7',
-    clientHost: null,
-    proxyProtocol: null,
-    tls: null,
-    ...over,
-  };
-}
-
 /** Poll a condition with a bound (tests never wait unboundedly). */
 async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -94,18 +64,6 @@ async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promi
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => {
-    srv.close(() => {
-      r();
-    });
-  });
-  return port;
 }
 
 const OK_RESULT: AuthHttpResult = {
@@ -182,7 +140,7 @@ describe('auth_http client: request and outcome', () => {
 
 describe('auth_http client: faults', () => {
   it('reports a refused connection as nginx does', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const c = client({
       config: () => ({
         url: `http://127.0.0.1:${port}/auth`,

@@ -7,8 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hang, ok, startFakeAuthHttp, type FakeAuthHttp } from '../../helpers/fake-auth-http.js';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.js';
+import { hang, startFakeAuthHttp } from '../../helpers/fake-auth-http.js';
+import type { FakeUpstream } from '../../helpers/fake-upstream.js';
+import { startImapRelayRig, type ImapRelayRig } from '../../helpers/imap-relay-rig.js';
 import { startInprocProxy, type InprocProxy } from '../../helpers/inproc-proxy.js';
 import { connectLine, type LineClient } from '../../helpers/line-client.js';
 
@@ -16,7 +17,7 @@ const MESSAGE_BYTES = 10 * 1024 * 1024;
 const LOGIN_OK = 'a1 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID AUTH=PLAIN] Logged in\r\n';
 const FETCH_HEAD = `* 1 FETCH (UID 1 BODY[] {${MESSAGE_BYTES}}\r\n`;
 
-let auth: FakeAuthHttp;
+let rig: ImapRelayRig;
 let upstream: FakeUpstream;
 let proxy: InprocProxy;
 
@@ -56,14 +57,11 @@ async function assertNothingLeft(socketsBefore: number): Promise<void> {
 
 describe('a client that disconnects in the middle of a 10 MiB transfer', () => {
   before(async () => {
-    upstream = await startFakeUpstream({ flavour: 'imap', messageBytes: MESSAGE_BYTES });
-    auth = await startFakeAuthHttp({ script: () => ok('127.0.0.1', upstream.port) });
-    proxy = await startInprocProxy({ authUrl: auth.url });
+    rig = await startImapRelayRig({ messageBytes: MESSAGE_BYTES });
+    ({ upstream, proxy } = rig);
   });
   after(async () => {
-    await proxy.close();
-    await upstream.close();
-    await auth.close();
+    await rig.close();
   });
 
   test('leaves no socket open and every pooled buffer back when it resets the connection', async () => {

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ok, startFakeAuthHttp, type FakeAuthHttp } from '../../helpers/fake-auth-http.js';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.js';
-import { startInprocProxy, type InprocProxy } from '../../helpers/inproc-proxy.js';
+import type { FakeUpstream } from '../../helpers/fake-upstream.js';
+import { startImapRelayRig, type ImapRelayRig } from '../../helpers/imap-relay-rig.js';
+import type { InprocProxy } from '../../helpers/inproc-proxy.js';
 import { connectLine } from '../../helpers/line-client.js';
 import { makeMessage } from '../../helpers/mailbox.js';
 
@@ -25,20 +25,17 @@ async function trimmed<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-let auth: FakeAuthHttp;
+let rig: ImapRelayRig;
 let upstream: FakeUpstream;
 let proxy: InprocProxy;
 
 describe('the relay under backpressure', () => {
   before(async () => {
-    upstream = await startFakeUpstream({ flavour: 'imap', message: MESSAGE });
-    auth = await startFakeAuthHttp({ script: () => ok('127.0.0.1', upstream.port) });
-    proxy = await startInprocProxy({ authUrl: auth.url });
+    rig = await startImapRelayRig({ message: MESSAGE });
+    ({ upstream, proxy } = rig);
   });
   after(async () => {
-    await proxy.close();
-    await upstream.close();
-    await auth.close();
+    await rig.close();
   });
 
   test('a client that reads a 10 MiB FETCH slowly gets every byte, in order', async () => {

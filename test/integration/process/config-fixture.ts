@@ -3,6 +3,7 @@
  * (unit tests of log/, primary/, worker/), with nginx's defaults where a field needs a value.
  */
 import type { ErrorLogConfig, ListenConfig, MainConfig, MailProtocolName, ServerConfig } from '../../../src/config/types.js';
+import { sslDefaults } from '../../helpers/config-fixture.js';
 
 const SRC = { file: '/test/postern.conf', line: 1 };
 
@@ -69,28 +70,7 @@ export function server(protocol: MailProtocolName, listens: readonly ListenConfi
       clientBufferBytes: 4096,
       greetingDelayMs: 0,
     },
-    ssl: {
-      starttls: 'off',
-      certificates: [],
-      passwordFile: null,
-      protocols: ['TLSv1.2', 'TLSv1.3'],
-      ciphers: 'HIGH:!aNULL:!MD5',
-      preferServerCiphers: false,
-      ecdhCurve: 'auto',
-      dhparam: null,
-      sessionCache: { mode: 'none', builtinSize: null, shared: null },
-      sessionTickets: true,
-      sessionTicketKeys: [],
-      sessionTimeoutMs: 300_000,
-      verifyClient: 'off',
-      verifyDepth: 1,
-      clientCertificate: null,
-      trustedCertificate: null,
-      crl: null,
-      confCommands: [],
-      certificateCompression: false,
-      sniCertificates: [],
-    },
+    ssl: sslDefaults(),
     realIpFrom: [],
     access: [],
   } satisfies ServerConfig;

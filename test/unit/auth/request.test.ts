@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AuthRequest } from '../../../src/protocol/types.js';
 import { AUTH_REQUEST_HEADER_ORDER } from '../../../src/auth/types.js';
 import {
   buildAuthRequest,
@@ -9,6 +8,7 @@ import {
   type AuthTlsInfo,
   type AuthTargetSettings,
 } from '../../../src/auth/request.js';
+import { authInput as input, authRequest as req } from '../../helpers/auth-fixture.js';
 
 const TARGET: AuthTargetSettings = {
   uri: '/auth',
@@ -17,32 +17,6 @@ const TARGET: AuthTargetSettings = {
   passClientCert: false,
   keepalive: false,
 };
-
-function req(over: Partial<AuthRequest> = {}): AuthRequest {
-  return {
-    method: 'plain',
-    login: Buffer.from('alice'),
-    password: Buffer.from('secret'),
-    salt: null,
-    smtpHelo: null,
-    smtpFrom: null,
-    smtpTo: null,
-    ...over,
-  };
-}
-
-function input(over: Partial<AuthRequestInput> = {}): AuthRequestInput {
-  return {
-    request: req(),
-    protocol: 'imap',
-    attempt: 1,
-    clientIp: '192.0.2.7',
-    clientHost: null,
-    proxyProtocol: null,
-    tls: null,
-    ...over,
-  };
-}
 
 function build(target: Partial<AuthTargetSettings>, over: Partial<AuthRequestInput>): string {
   return buildAuthRequest(prepareAuthTarget({ ...TARGET, ...target }), input(over)).toString('latin1');

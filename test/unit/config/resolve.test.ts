@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countListeningSockets, deepFreeze } from '../../../src/config/resolve.js';
 import type { ListenConfig, ServerConfig } from '../../../src/config/types.js';
+import { sslDefaults } from '../../helpers/config-fixture.js';
 import { loadError, loadText, mailConf } from './load-text.js';
 
 const CERT = '        ssl_certificate c.pem;\n        ssl_certificate_key k.pem;\n';
@@ -65,28 +66,7 @@ describe('server defaults', () => {
     });
     assert.deepEqual(s.realIpFrom, []);
     assert.deepEqual(s.access, []);
-    assert.deepEqual(s.ssl, {
-      starttls: 'off',
-      certificates: [],
-      passwordFile: null,
-      protocols: ['TLSv1.2', 'TLSv1.3'],
-      ciphers: 'HIGH:!aNULL:!MD5',
-      preferServerCiphers: false,
-      ecdhCurve: 'auto',
-      dhparam: null,
-      sessionCache: { mode: 'none', builtinSize: null, shared: null },
-      sessionTickets: true,
-      sessionTicketKeys: [],
-      sessionTimeoutMs: 300_000,
-      verifyClient: 'off',
-      verifyDepth: 1,
-      clientCertificate: null,
-      trustedCertificate: null,
-      crl: null,
-      confCommands: [],
-      certificateCompression: false,
-      sniCertificates: [],
-    });
+    assert.deepEqual(s.ssl, sslDefaults());
   });
 
   it('takes the host name for an empty server_name', async () => {

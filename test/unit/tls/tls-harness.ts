@@ -6,35 +6,11 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
-import type { SslConfig } from '../../../src/config/types.js';
+import { sslDefaults } from '../../helpers/config-fixture.js';
 import type { TlsServerPort, TlsUpgradeResult } from '../../../src/tls/upgrade.js';
 
-/** nginx's defaults for the ssl_* directives of a mail server (reference 1.2). */
-export function sslConfig(over: Partial<SslConfig> = {}): SslConfig {
-  return {
-    starttls: 'off',
-    certificates: [],
-    passwordFile: null,
-    protocols: ['TLSv1.2', 'TLSv1.3'],
-    ciphers: 'HIGH:!aNULL:!MD5',
-    preferServerCiphers: false,
-    ecdhCurve: 'auto',
-    dhparam: null,
-    sessionCache: { mode: 'none', builtinSize: null, shared: null },
-    sessionTickets: true,
-    sessionTicketKeys: [],
-    sessionTimeoutMs: 300_000,
-    verifyClient: 'off',
-    verifyDepth: 1,
-    clientCertificate: null,
-    trustedCertificate: null,
-    crl: null,
-    confCommands: [],
-    certificateCompression: false,
-    sniCertificates: [],
-    ...over,
-  };
-}
+/** nginx's defaults for the ssl_* directives of a mail server (reference 1.2), with `over` applied. */
+export const sslConfig = sslDefaults;
 
 export type Outcome = { readonly ok: true; readonly result: TlsUpgradeResult } | { readonly ok: false; readonly error: unknown };
 

@@ -4,6 +4,7 @@ import { pop3LogAction, pop3Protocol, makePop3Settings, type Pop3Settings, type 
 import { MAX_ERRORS_DEFAULT, POP3_CLIENT_BUFFER_DEFAULT } from '../../../../src/limits.js';
 import { describeActions, ShellSim, TEST_ENV } from './shell-sim.js';
 import { CAPA, ERR, GREETING, plainAuth, SALT, TRANSCRIPTS, type Over } from './transcripts.js';
+import { assertTranscript, withOver } from '../../../helpers/line-transcripts.js';
 
 const BASE: Pop3SettingsInput = {
   serverName: 'mx.example.com',
@@ -15,7 +16,7 @@ const BASE: Pop3SettingsInput = {
 };
 
 function settings(over: Over = {}): Pop3Settings {
-  return makePop3Settings({ ...BASE, ...over, auth: { ...BASE.auth, ...over.auth } });
+  return makePop3Settings(withOver(BASE, over));
 }
 
 function sim(over: Over = {}, tls = false): ShellSim<Pop3State, Pop3Settings> {
@@ -25,19 +26,8 @@ function sim(over: Over = {}, tls = false): ShellSim<Pop3State, Pop3Settings> {
 describe('pop3 machine transcripts', () => {
   for (const t of TRANSCRIPTS) {
     it(t.name, () => {
-      const whole = sim(t.over, t.tls);
-      whole.send(t.input);
       const salted = t.over?.auth?.apop === true || t.over?.auth?.cramMd5 === true;
-      assert.equal(whole.out, (salted ? `+OK POP3 ready ${SALT}\r\n` : GREETING) + t.out);
-      if (t.auth !== undefined) assert.deepEqual(whole.lastAuth, t.auth);
-      if (t.logs !== undefined) assert.deepEqual(whole.logs, t.logs);
-      if (t.close !== undefined) assert.equal(whole.closeReason, t.close);
-      if (t.buffered !== undefined) assert.equal(whole.buffered, t.buffered);
-
-      // The same actions when the bytes arrive one at a time.
-      const bytes = sim(t.over, t.tls);
-      for (const ch of Buffer.from(t.input, 'latin1')) bytes.send(Buffer.from([ch]));
-      assert.deepEqual(describeActions(bytes.actions, true), describeActions(whole.actions, true));
+      assertTranscript(t, sim, salted ? `+OK POP3 ready ${SALT}\r\n` : GREETING);
     });
   }
 });

@@ -4,8 +4,9 @@
  * can drive the machine tests here and a comparison against nginx's mail module.
  */
 import type { Pop3SettingsInput } from '../../../../src/protocol/pop3/index.js';
+import type { LineTranscript, SettingsOver } from '../../../helpers/line-transcripts.js';
 
-export type Over = Partial<Omit<Pop3SettingsInput, 'auth'>> & { auth?: Partial<Pop3SettingsInput['auth']> };
+export type Over = SettingsOver<Pop3SettingsInput>;
 
 export const GREETING = '+OK POP3 ready\r\n';
 export const SALT = '<1804289383.1724230000@mx.example.com>';
@@ -13,18 +14,7 @@ export const CHALLENGE = 'PDE4MDQyODkzODMuMTcyNDIzMDAwMEBteC5leGFtcGxlLmNvbT4=';
 export const ERR = '-ERR invalid command\r\n';
 export const CAPA = '+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\nSASL PLAIN LOGIN\r\n.\r\n';
 
-export interface Transcript {
-  readonly name: string;
-  readonly over?: Over;
-  readonly tls?: boolean;
-  readonly input: string;
-  /** every reply byte after the greeting */
-  readonly out: string;
-  readonly auth?: Record<string, unknown> | null;
-  readonly logs?: readonly string[];
-  readonly close?: string | null;
-  readonly buffered?: string;
-}
+export type Transcript = LineTranscript<Over>;
 
 export const plainAuth = (login: string, password: string): Record<string, unknown> => ({
   method: 'plain',

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { makeSmtpSettings, smtpLogAction, smtpProtocol, type SmtpSettings, type SmtpSettingsInput, type SmtpState } from '../../../../src/protocol/smtp/index.js';
 import { describeActions, ShellSim, TEST_ENV } from '../pop3/shell-sim.js';
 import { BAD_SEQ, EHLO, GREETING, INVALID, noneAuth, OK, saslAuth, TRANSCRIPTS, type Over } from './transcripts.js';
+import { assertTranscript, withOver } from '../../../helpers/line-transcripts.js';
 
 const BASE: SmtpSettingsInput = {
   serverName: 'mx.example.com',
@@ -16,7 +17,7 @@ const BASE: SmtpSettingsInput = {
 };
 
 function settings(over: Over = {}): SmtpSettings {
-  return makeSmtpSettings({ ...BASE, ...over, auth: { ...BASE.auth, ...over.auth } });
+  return makeSmtpSettings(withOver(BASE, over));
 }
 
 function sim(over: Over = {}, tls = false): ShellSim<SmtpState, SmtpSettings> {
@@ -28,18 +29,7 @@ const NONE: Over = { auth: { plain: false, login: false, none: true } };
 describe('smtp machine transcripts', () => {
   for (const t of TRANSCRIPTS) {
     it(t.name, () => {
-      const whole = sim(t.over, t.tls);
-      whole.send(t.input);
-      assert.equal(whole.out, GREETING + t.out);
-      if (t.auth !== undefined) assert.deepEqual(whole.lastAuth, t.auth);
-      if (t.logs !== undefined) assert.deepEqual(whole.logs, t.logs);
-      if (t.close !== undefined) assert.equal(whole.closeReason, t.close);
-      if (t.buffered !== undefined) assert.equal(whole.buffered, t.buffered);
-
-      // The same actions when the bytes arrive one at a time.
-      const bytes = sim(t.over, t.tls);
-      for (const ch of Buffer.from(t.input, 'latin1')) bytes.send(Buffer.from([ch]));
-      assert.deepEqual(describeActions(bytes.actions, true), describeActions(whole.actions, true));
+      assertTranscript(t, sim, GREETING);
     });
   }
 });

@@ -4,8 +4,9 @@
  * can drive the machine tests here and a comparison against nginx's mail module.
  */
 import type { SmtpSettingsInput } from '../../../../src/protocol/smtp/index.js';
+import type { LineTranscript, SettingsOver } from '../../../helpers/line-transcripts.js';
 
-export type Over = Partial<Omit<SmtpSettingsInput, 'auth'>> & { auth?: Partial<SmtpSettingsInput['auth']> };
+export type Over = SettingsOver<SmtpSettingsInput>;
 
 export const GREETING = '220 mx.example.com ESMTP ready\r\n';
 export const OK = '250 2.0.0 OK\r\n';
@@ -16,18 +17,7 @@ export const EHLO = '250-mx.example.com\r\n250 AUTH PLAIN LOGIN\r\n';
 export const SALT = '<1804289383.1724230000@mx.example.com>';
 export const CHALLENGE = 'PDE4MDQyODkzODMuMTcyNDIzMDAwMEBteC5leGFtcGxlLmNvbT4=';
 
-export interface Transcript {
-  readonly name: string;
-  readonly over?: Over;
-  readonly tls?: boolean;
-  readonly input: string;
-  /** every reply byte after the greeting */
-  readonly out: string;
-  readonly auth?: Record<string, unknown> | null;
-  readonly logs?: readonly string[];
-  readonly close?: string | null;
-  readonly buffered?: string;
-}
+export type Transcript = LineTranscript<Over>;
 
 const ctx = (helo = '', esmtp = false, mailFrom: string | null = null, rcptTo: string | null = null): Record<string, unknown> => ({
   protocol: 'smtp',
