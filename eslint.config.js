@@ -25,7 +25,7 @@ const zones = [
 ];
 
 export default tseslint.config(
-  { ignores: ['build/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test-artifacts/**', 'eslint.config.js', 'scripts/*.js', 'bin/*.js', 'demo/*.js'] },
+  { ignores: ['build/**', '.perf-build/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test-artifacts/**', 'eslint.config.js', 'scripts/*.js', 'bin/*.js', 'demo/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
