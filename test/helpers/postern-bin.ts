@@ -16,7 +16,10 @@ export const REPO_ROOT = fromTs ? ROOT : fileURLToPath(new URL('../../../', impo
 
 /** argv (after `node`) that runs a module of this tree, given its path from the root without extension. */
 export function moduleArgs(pathNoExt: string): string[] {
-  return fromTs ? ['--import', 'tsx', `${ROOT}${pathNoExt}.ts`] : ['--enable-source-maps', `${ROOT}${pathNoExt}.js`];
+  // tsx by its resolved URL, so the child may run in any working directory
+  return fromTs
+    ? ['--import', import.meta.resolve('tsx'), `${ROOT}${pathNoExt}.ts`]
+    : ['--enable-source-maps', `${ROOT}${pathNoExt}.js`];
 }
 
 /** The command that starts postern: `[process.execPath, ...args]`. */
@@ -32,14 +35,20 @@ export interface RunResult {
 }
 
 /** Runs postern to completion (`-t`, `-s`, `-v` …), bounded by `timeoutMs`. */
-export function runPostern(args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
-  return runModule('src/main', args, timeoutMs);
+export function runPostern(args: readonly string[], timeoutMs = 20_000, cwd: string = REPO_ROOT): Promise<RunResult> {
+  return runModule('src/main', args, timeoutMs, cwd);
 }
 
-export function runModule(pathNoExt: string, args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
+/** `cwd` matters for what nginx resolves against the working directory (e.g. `listen unix:` paths). */
+export function runModule(
+  pathNoExt: string,
+  args: readonly string[],
+  timeoutMs = 20_000,
+  cwd: string = REPO_ROOT,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...moduleArgs(pathNoExt), ...args], {
-      cwd: REPO_ROOT,
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

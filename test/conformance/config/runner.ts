@@ -130,7 +130,8 @@ function outcomeOf(stderr: string, status: number | null, dir: string): Outcome 
 
 /** postern's check of the same files: the real `postern -t` binary, as an operator runs it. */
 export async function runPostern(c: PreparedCase): Promise<Outcome> {
-  const r = await runPosternBin(['-e', 'stderr', '-g', c.globalDirectives, '-p', c.dir, '-c', c.confFile, '-t']);
+  // run in the case directory, as nginx is: relative `listen unix:` paths resolve against the cwd
+  const r = await runPosternBin(['-e', 'stderr', '-g', c.globalDirectives, '-p', c.dir, '-c', c.confFile, '-t'], 20_000, c.dir);
   return outcomeOf(r.stderr, r.code, c.dir);
 }
 
