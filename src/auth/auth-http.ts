@@ -1,20 +1,18 @@
 /**
  * The auth_http client: one per `auth_http` target and settings per worker (reference 3.3).
  *
- * Owns: the connection to the auth service (TCP or unix socket), `auth_http_timeout` as one deadline
- * for connect + send + response headers (reference 1.3), WAIT handling (reference 3.5.2, with the Q-7
- * and Q-8 fixes), and ours: a keep-alive pool (`auth_http_keepalive N`: up to N idle connections, LIFO,
- * one retry on a fresh connection when a reused one fails before any response byte), counters and a
- * result hook for metrics.
- * Does not own the request bytes (request.ts), the response rules (response.ts), logging the outcome
- * (the session logs the result it gets, with its context) or a failure's Auth-Wait pause (the session's:
- * it has to hold the client and reply afterwards).
+ * Owns: the request flow of one login: building the request, `auth_http_timeout` as one deadline for
+ * connect + send + response headers (reference 1.3), WAIT handling (reference 3.5.2, with the Q-7 and
+ * Q-8 fixes), ours: one retry on a fresh connection when a reused keep-alive connection fails before any
+ * response byte, counters and a result hook for metrics.
+ * Does not own the connections or the keep-alive pool (auth-conn.ts), the request bytes (request.ts),
+ * the response rules (response.ts), logging the outcome (the session logs the result it gets, with its
+ * context) or a failure's Auth-Wait pause (the session's: it has to hold the client and reply afterwards).
  *
  * No HTTP library on purpose: the request must be nginx's bytes exactly, the response follows nginx's
  * own lenient rules (no status code, odd header syntax), and this runs once per login.
  */
 import { AUTH_HTTP_KEEPALIVE_IDLE_MS_DEFAULT } from '../limits.js';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { AuthHttpConfig, ServerConfig } from '../config/types.js';
 import type { AuthRequest } from '../protocol/types.js';
@@ -28,9 +26,9 @@ import {
   type AuthRequestInput,
   type PreparedAuthTarget,
 } from './request.js';
-import { AuthResponseParser, BODY, NEED_MORE, type AuthResponseOptions } from './response.js';
-import { BodyReader, BODY_MORE } from './body-reader.js';
-import { ETIMEDOUT_ERR, socketErrorResult } from './sys-error.js';
+import type { AuthResponseOptions } from './response.js';
+import { AuthConnPool, type AuthConn, type AuthConnOwner, type AuthExchange } from './auth-conn.js';
+import { ETIMEDOUT_ERR } from './sys-error.js';
 
 
 /** nginx's action text for auth_http log lines ("while in http auth state"). */
@@ -141,8 +139,8 @@ export function defaultNeedPassword(request: AuthRequest): boolean {
 }
 
 /** One `authenticate` call, across WAIT re-sends and a keep-alive retry. */
-class AuthCall {
-  conn: AuthConn | null = null;
+class AuthCall implements AuthExchange<AuthCall> {
+  conn: AuthConn<AuthCall> | null = null;
   timer: NodeJS.Timeout | null = null;
   waitTimer: NodeJS.Timeout | null = null;
   waits = 0;
@@ -161,166 +159,20 @@ class AuthCall {
   ) {}
 }
 
-const C_BUSY = 0;
-const C_DRAINING = 1;
-const C_IDLE = 2;
-const C_DEAD = 3;
-
-/** One connection to the auth service; handlers are bound once per connection, not per request. */
-class AuthConn {
-  readonly socket: net.Socket;
-  readonly parser: AuthResponseParser;
-  readonly body = new BodyReader();
-  call: AuthCall | null = null;
-  state = C_BUSY;
-  /** the current request went out on a connection that had served one before */
-  reused = false;
-  /** a response byte arrived for the current request */
-  gotBytes = false;
-
-  constructor(
-    private readonly client: AuthHttpClient,
-    address: AuthHttpConfig['address'],
-    parse: AuthResponseOptions,
-  ) {
-    this.parser = new AuthResponseParser(parse);
-    this.socket =
-      address.kind === 'tcp'
-        ? net.connect({ host: address.host, port: address.port, noDelay: true })
-        : net.connect({ path: address.path });
-    this.socket.on('data', this.onData);
-    this.socket.on('end', this.onEnd);
-    this.socket.on('error', this.onError);
-    this.socket.on('close', this.onClose);
-    this.socket.on('timeout', this.onIdleTimeout);
-  }
-
-  start(call: AuthCall): void {
-    if (this.state === C_IDLE) {
-      this.socket.setTimeout(0);
-      this.socket.ref();
-      this.reused = true;
-    }
-    this.state = C_BUSY;
-    this.call = call;
-    this.gotBytes = false;
-    call.conn = this;
-    this.parser.reset(call.parse);
-    // nginx sends the request in one buffer; Node queues it until connect() completes.
-    this.socket.write(call.bytes);
-  }
-
-  /** Stop serving `call` (timeout, abort) and drop the connection. */
-  detach(): void {
-    this.call = null;
-    this.kill();
-  }
-
-  kill(): void {
-    if (this.state === C_DEAD) return;
-    if (this.state === C_IDLE) this.client.forgetIdle(this);
-    this.state = C_DEAD;
-    this.socket.destroy();
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    if (this.state === C_BUSY) {
-      const call = this.call;
-      if (call === null) return;
-      this.gotBytes = true;
-      const n = this.parser.feed(chunk, 0, chunk.length);
-      if (n === NEED_MORE) return;
-      const result = this.parser.result ?? this.parser.closedEarly();
-      this.call = null;
-      call.conn = null;
-      if (this.parser.bodyKind === BODY.close) this.kill();
-      else {
-        // ours: keep-alive — skip the body, then offer the connection to the pool
-        this.body.reset(this.parser.bodyKind, this.parser.bodyLength);
-        this.state = C_DRAINING;
-        this.drain(chunk, n);
-      }
-      this.client.settle(call, result);
-      return;
-    }
-    if (this.state === C_DRAINING) {
-      this.drain(chunk, 0);
-      return;
-    }
-    // bytes nobody asked for on an idle connection: it is out of step, drop it
-    this.kill();
-  };
-
-  private drain(chunk: Buffer, start: number): void {
-    const m = this.body.feed(chunk, start, chunk.length);
-    if (m === BODY_MORE) {
-      if (start !== 0) this.socket.setTimeout(this.client.drainTimeoutMs); // first piece: arm once
-      return;
-    }
-    // a malformed body or bytes after it (the server got ahead of us): not reusable
-    if (m < 0 || start + m !== chunk.length) {
-      this.kill();
-      return;
-    }
-    this.client.release(this);
-  }
-
-  private readonly onEnd = (): void => {
-    this.lost(null);
-  };
-
-  private readonly onError = (err: Error): void => {
-    this.lost(err);
-  };
-
-  private readonly onClose = (): void => {
-    this.lost(null);
-  };
-
-  private readonly onIdleTimeout = (): void => {
-    if (this.state === C_IDLE || this.state === C_DRAINING) this.kill();
-  };
-
-  /** The connection ended or failed: fail or retry the request in flight, drop the connection. */
-  private lost(err: Error | null): void {
-    const call = this.call;
-    this.call = null;
-    const wasBusy = this.state === C_BUSY;
-    const reused = this.reused;
-    const gotBytes = this.gotBytes;
-    this.kill();
-    if (!wasBusy || call === null) return;
-    call.conn = null;
-    // ours: the keep-alive race — the server closed an idle connection as we reused it. The request
-    // cannot have been answered, so send it once more on a fresh connection; never retry otherwise.
-    if (reused && !gotBytes && !call.retried) {
-      call.retried = true;
-      this.client.retryFresh(call);
-      return;
-    }
-    this.client.settle(
-      call,
-      err === null ? this.parser.closedEarly() : socketErrorResult(err, this.client.addrText),
-    );
-  }
-}
-
-export class AuthHttpClient {
+export class AuthHttpClient implements AuthConnOwner<AuthCall> {
   readonly stats: AuthHttpStats = newStats();
   readonly addrText: string;
   /** a body still arriving after the headers is given this long before the connection is dropped */
   readonly drainTimeoutMs: number;
   private readonly opts: AuthHttpClientOptions;
   private readonly target: PreparedAuthTarget;
-  private readonly idle: AuthConn[] = [];
-  private readonly idleMs: number;
+  private readonly pool: AuthConnPool<AuthCall>;
   private readonly waitMinMs: number;
   private readonly waitMax: number;
   /** response-parser options per protocol, [needPassword false, true], so a call allocates none */
   private readonly parseOpts: Readonly<
     Record<AuthProtocolName, readonly [AuthResponseOptions, AuthResponseOptions]>
   >;
-  private closed = false;
 
   constructor(options: AuthHttpClientOptions) {
     this.opts = options;
@@ -332,8 +184,14 @@ export class AuthHttpClient {
       passClientCert: options.passClientCert,
       keepalive: options.keepalive > 0,
     });
-    this.idleMs = options.keepaliveIdleMs ?? AUTH_HTTP_KEEPALIVE_IDLE_MS_DEFAULT;
     this.drainTimeoutMs = options.timeoutMs;
+    this.pool = new AuthConnPool<AuthCall>(this, {
+      address: options.target.address,
+      addrText: this.addrText,
+      keepalive: options.keepalive,
+      idleMs: options.keepaliveIdleMs ?? AUTH_HTTP_KEEPALIVE_IDLE_MS_DEFAULT,
+      drainTimeoutMs: this.drainTimeoutMs,
+    });
     this.waitMinMs = options.waitMinRetryMs ?? AUTH_WAIT_MIN_RETRY_MS;
     this.waitMax = options.waitMaxRetries ?? AUTH_WAIT_MAX_RETRIES;
     const parseOpts = (protocol: AuthProtocolName, needPassword: boolean): AuthResponseOptions => ({
@@ -352,13 +210,9 @@ export class AuthHttpClient {
 
   /** Idle keep-alive connections right now. */
   get idleConnections(): number {
-    return this.idle.length;
+    return this.pool.idleCount;
   }
 
-  /**
-   * Ask the auth service about one login. Never rejects: transport and protocol failures come back as
-   * `error` results carrying nginx's log text. WAIT is handled here (the result is never `wait`).
-   */
   /**
    * The per-login hot path: `done` is called exactly once (never for a cancelled call). No Promise and
    * no AbortSignal per login (both showed in worker profiles); `cancel(ticket)` drops the request and
@@ -390,6 +244,10 @@ export class AuthHttpClient {
     this.abort(call);
   }
 
+  /**
+   * Ask the auth service about one login. Never rejects: transport and protocol failures come back as
+   * `error` results carrying nginx's log text. WAIT is handled here (the result is never `wait`).
+   */
   authenticate(input: AuthHttpInput): Promise<AuthHttpResult> {
     this.stats.authentications++;
     const bytes = buildAuthRequest(this.target, input);
@@ -421,15 +279,14 @@ export class AuthHttpClient {
 
   /** Close idle connections and stop pooling; requests in flight finish normally. */
   close(): void {
-    this.closed = true;
-    while (this.idle.length > 0) (this.idle.pop() as AuthConn).kill();
+    this.pool.close();
   }
 
   private dispatch(call: AuthCall, fresh: boolean): void {
-    let conn: AuthConn | null = null;
-    if (!fresh) conn = this.idle.pop() ?? null;
+    let conn: AuthConn<AuthCall> | null = null;
+    if (!fresh) conn = this.pool.takeIdle();
     if (conn === null) {
-      conn = new AuthConn(this, this.opts.target.address, call.parse);
+      conn = this.pool.open(call.parse);
       this.stats.connectionsOpened++;
     } else {
       this.stats.connectionsReused++;
@@ -441,7 +298,7 @@ export class AuthHttpClient {
     conn.start(call);
   }
 
-  /** @internal by AuthConn: a reused connection failed before answering. */
+  /** @internal AuthConnOwner (auth-conn.ts): a reused connection failed before answering. */
   retryFresh(call: AuthCall): void {
     this.stats.keepaliveRetries++;
     this.opts.logger?.debug(
@@ -451,7 +308,7 @@ export class AuthHttpClient {
     this.dispatch(call, true);
   }
 
-  /** @internal by AuthConn: a response's headers are complete (or the request failed). */
+  /** @internal AuthConnOwner (auth-conn.ts): a response's headers are complete, or the request failed. */
   settle(call: AuthCall, result: AuthHttpResult): void {
     if (call.settled) return;
     if (call.timer !== null) {
@@ -482,24 +339,6 @@ export class AuthHttpClient {
       logExtra(call),
     );
     call.waitTimer = setTimeout(this.onWaitElapsed, delayMs, call);
-  }
-
-  /** @internal by AuthConn: a connection finished a response and its body. */
-  release(conn: AuthConn): void {
-    if (this.closed || this.idle.length >= this.opts.keepalive) {
-      conn.kill();
-      return;
-    }
-    conn.state = C_IDLE;
-    conn.socket.setTimeout(this.idleMs);
-    conn.socket.unref();
-    this.idle.push(conn);
-  }
-
-  /** @internal by AuthConn: an idle connection went away. */
-  forgetIdle(conn: AuthConn): void {
-    const i = this.idle.lastIndexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
   }
 
   private readonly onWaitElapsed = (call: AuthCall): void => {

@@ -3,11 +3,13 @@
  * nginx's master creates and chowns the files at start and on USR1 (ngx_reopen_files) before the
  * workers reopen them; this does the same for every file target of the configuration.
  *
- * Owns: creating and chowning log files. Does not own opening them for writing (log/).
+ * Owns: creating and chowning log files, and when the primary does it. Does not own opening them for
+ * writing (log/).
  */
 import { chownSync, closeSync, openSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { MainConfig } from '../config/types.js';
+import type { Logger } from '../log/types.js';
 
 export interface Ids {
   readonly uid: number;
@@ -49,4 +51,15 @@ export function chownLogFiles(config: MainConfig, ids: Ids): Error[] {
     }
   }
   return errors;
+}
+
+/**
+ * Start, USR1 and reload, as root with `user`: the unprivileged workers must be able to (re)open every
+ * log file (nginx chowns them). Failures are logged at alert and do not stop the primary.
+ */
+export function prepareLogsForWorkers(config: MainConfig, log: Logger): void {
+  if (process.getuid?.() !== 0) return;
+  const ids = workerIds(config);
+  if (ids === null) return;
+  for (const err of chownLogFiles(config, ids)) log.alert(`chown() of a log file failed: ${err.message}`);
 }

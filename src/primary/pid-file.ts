@@ -2,7 +2,8 @@
  * The pid file (nginx: ngx_create_pidfile, ngx_delete_pidfile, ngx_signal_process): written once every
  * listener accepts connections, removed at exit, read by `-s`.
  *
- * Owns: its format (`<pid>\n`) and nginx's messages about it.
+ * Owns: its format (`<pid>\n`), nginx's messages about it, and which file the primary wrote (a reload
+ * with a new `pid` path moves it; exit removes it).
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ProxyError } from '../errors.js';
@@ -46,4 +47,32 @@ export function readPidFile(path: string): number {
     throw new ProxyError('ERR_PID_FILE', `invalid PID number "${trimmed}" in "${path}"`);
   }
   return Number(trimmed);
+}
+
+/** The pid file a running primary wrote. */
+export class OwnPidFile {
+  private path: string | null = null;
+
+  /** Write it once every listener accepts connections; throws ProxyError(ERR_PID_FILE). */
+  write(path: string): void {
+    writePidFile(path);
+    this.path = path;
+  }
+
+  /**
+   * Reload with a different `pid` path: write the new file, then remove the old one. Throws
+   * ProxyError(ERR_PID_FILE) and keeps the old one when the new one cannot be written.
+   */
+  move(path: string): void {
+    const old = this.path;
+    if (old === null || old === path) return;
+    writePidFile(path);
+    this.path = path;
+    removePidFile(old);
+  }
+
+  /** Exit. */
+  remove(): void {
+    if (this.path !== null) removePidFile(this.path);
+  }
 }

@@ -5,7 +5,7 @@
  *
  * Owns: the listening socket, routing, access checks and HTTP responses. Does not own the data
  * (status-probe.ts, status-report.ts, status-page.ts) or when the listener opens and closes
- * (primary.ts).
+ * (primary.ts at start and exit, reload.ts on HUP; status-source.ts holds it).
  *
  * Every response closes its connection: a scrape every few seconds gains nothing from keep-alive, and
  * an idle kept-alive connection would otherwise outlive the listener on QUIT. This uWebSockets.js
