@@ -6,6 +6,7 @@ import { loadConfig, type LoadOptions, type LoadResult } from '../config/load.js
 import type { Logger } from '../log/types.js';
 import { ConfigError } from '../errors.js';
 import { checkTlsFiles } from './tls-check.js';
+import { logConfigWarnings } from '../primary/config-notices.js';
 
 /** nginx's text of any error: ConfigError with its location, others with their message. */
 export function errorText(err: unknown): string {
@@ -30,10 +31,7 @@ export async function loadAndReport(options: LoadOptions, log: Logger): Promise<
 }
 
 export function logWarnings(result: LoadResult, log: Logger): void {
-  for (const w of result.warnings) {
-    const where = w.source === null ? '' : ` in ${w.source.file}:${w.source.line}`;
-    log.log(w.level, `${w.message}${where}`);
-  }
+  logConfigWarnings(result.warnings, log);
 }
 
 /** loadConfig plus the TLS file check; what a start, `-t` and a reload all go through. */
