@@ -100,9 +100,33 @@ export class ClientConn {
     s.removeListener('close', this.onClose);
   }
 
+  private sessionWaiter: (() => void) | null = null;
+
   private readonly onSession = (session: Buffer): void => {
     this.tlsSession = session;
+    const w = this.sessionWaiter;
+    this.sessionWaiter = null;
+    w?.();
   };
+
+  /**
+   * Waits until the server's TLS session (a TLS 1.3 ticket, sent after the handshake) has arrived,
+   * the connection closed, or `timeoutMs` passed; true when there is a session to resume with. A
+   * client that wants to resume keeps reading until the ticket comes: a server may write its
+   * greeting before its tickets.
+   */
+  waitForSession(timeoutMs: number): Promise<boolean> {
+    if (this.tlsSession !== null || this.closedFlag) return Promise.resolve(this.tlsSession !== null);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.sessionWaiter = null;
+        resolve(this.tlsSession !== null);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.sessionWaiter = done;
+    });
+  }
 
   private readonly onData = (chunk: Buffer): void => {
     this.bytesIn += chunk.length;
@@ -123,6 +147,9 @@ export class ClientConn {
     this.closedFlag = true;
     this.eof = true;
     this.wake();
+    const sw = this.sessionWaiter;
+    this.sessionWaiter = null;
+    sw?.();
     const w = this.closeWaiter;
     this.closeWaiter = null;
     w?.();

@@ -19,6 +19,8 @@ const IDLE_LOGIN_PARALLEL = 32;
 /** Pause after a failed session so a dead target does not turn the loop into a busy spin. */
 const ERROR_PAUSE_MS = 10;
 const MAX_ERROR_SAMPLES = 5;
+/** How long a `resumed` lane waits after the greeting for a session ticket that has not come yet. */
+const SESSION_TICKET_WAIT_MS = 1_000;
 
 class LoadThread {
   private readonly counters: Int32Array;
@@ -185,6 +187,8 @@ class LoadThread {
       await this.client.greeting(conn);
       recordMs(this.hist.connect, performance.now() - t0);
       if (conn.reused) this.resumed++;
+      // Resuming needs the server's ticket, which may follow the greeting: wait for it, bounded.
+      if (this.job.resume) await conn.waitForSession(SESSION_TICKET_WAIT_MS);
       recordMs(this.hist.session, performance.now() - t0);
       return conn.tlsSession;
     } finally {

@@ -55,6 +55,7 @@ export async function startProxy(variant: ProxyVariant, o: ProxyStartOptions): P
     ports,
     proxyBuffer: o.proxyBuffer,
     tls,
+    statusPort: variant.kind === 'postern' ? (o.statusPort ?? null) : null,
   });
   const conf = join(dir, 'proxy.conf');
   writeFileSync(conf, configText);
@@ -74,6 +75,7 @@ export async function startProxy(variant: ProxyVariant, o: ProxyStartOptions): P
   const allPorts = [
     ...Object.values(ports),
     ...(tls === null ? [] : [...Object.values(tls.implicit), ...Object.values(tls.starttls)]),
+    ...(variant.kind === 'postern' && o.statusPort != null ? [o.statusPort] : []),
   ];
   try {
     for (const port of allPorts) await waitForPort(port, { proc, timeoutMs: 30_000 });

@@ -2,7 +2,7 @@
  * The configuration both proxies run, in nginx's syntax: postern is a drop-in replacement, so one text
  * serves both, and only postern's own directives (`auth_http_keepalive`) are added for it.
  *
- * Owns: the main context (workers, pid, error_log, events), the `mail {}` block with one plain server
+ * Owns: the main context (workers, pid, error_log, events; postern's `status_listen` when asked), the `mail {}` block with one plain server
  * per protocol and, for the tls scenario, implicit-TLS and STARTTLS servers. Pure: returns text.
  */
 import type { MailProtocol } from '../load/job.js';
@@ -31,6 +31,8 @@ export interface MailConfigInput {
   /** `proxy_buffer` (nginx default: one page) */
   readonly proxyBuffer: string | null;
   readonly tls: TlsListen | null;
+  /** postern only: `status_listen 127.0.0.1:<port>;` in the main context (the http scenario's scrapes) */
+  readonly statusPort?: number | null;
 }
 
 export function renderMailConfig(c: MailConfigInput): string {
@@ -54,13 +56,15 @@ export function renderMailConfig(c: MailConfigInput): string {
     }
   }
   const ours = c.kind === 'postern' && c.keepalive > 0 ? [`    auth_http_keepalive ${c.keepalive};`] : [];
+  const status =
+    c.kind === 'postern' && c.statusPort != null ? `status_listen 127.0.0.1:${c.statusPort};\n` : '';
   return `# written by bench/proxies/mail-config.ts (${c.kind})
 daemon off;
 master_process on;
 worker_processes ${c.workers};
 pid ${c.dir}/proxy.pid;
 error_log ${c.dir}/error.log ${c.logLevel};
-
+${status}
 events {
     worker_connections ${c.workerConnections};
 }

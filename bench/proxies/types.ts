@@ -32,6 +32,8 @@ export interface ProxyStartOptions {
   readonly tls: { readonly certificate: string; readonly key: string } | null;
   /** postern only: write V8 CPU profiles of every process into this directory */
   readonly cpuProfileDir: string | null;
+  /** postern only: serve /metrics and /status on 127.0.0.1:<port> (`status_listen`) */
+  readonly statusPort?: number | null;
 }
 
 export interface ProxyInstance {

@@ -44,6 +44,8 @@ export interface ProfileSummary {
   readonly selfTop: readonly ProfileEntry[];
   /** postern's own functions (src/…), by time with them anywhere on the stack */
   readonly inclusiveTop: readonly ProfileEntry[];
+  /** Node's library functions (node:…), by time with them anywhere on the stack: sockets, streams, timers */
+  readonly inclusiveNodeTop: readonly ProfileEntry[];
   readonly categories: readonly ProfileEntry[];
 }
 
@@ -87,6 +89,7 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
   let busy = 0;
   const self = new Map<string, { name: string; where: string; us: number }>();
   const incl = new Map<string, { name: string; where: string; us: number }>();
+  const inclNode = new Map<string, { name: string; where: string; us: number }>();
   const cats = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
@@ -106,21 +109,22 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
     };
     e.us += us;
     self.set(key, e);
-    // Inclusive: every distinct postern function on this sample's stack.
+    // Inclusive: every distinct postern (and Node library) function on this sample's stack.
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
-      if (!f.url.includes('/src/')) continue;
+      const into = f.url.includes('/src/') ? incl : f.url.startsWith('node:') ? inclNode : null;
+      if (into === null) continue;
       const k = `${f.functionName}@${f.url}:${f.lineNumber}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      const ie = incl.get(k) ?? {
+      const ie = into.get(k) ?? {
         name: f.functionName === '' ? '(anonymous)' : f.functionName,
         where: where(f),
         us: 0,
       };
       ie.us += us;
-      incl.set(k, ie);
+      into.set(k, ie);
     }
   }
   const toEntries = (m: Iterable<{ name: string; where: string; us: number }>): ProfileEntry[] =>
@@ -139,6 +143,7 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
     idleMs: idle / 1000,
     selfTop: toEntries(self.values()),
     inclusiveTop: toEntries(incl.values()),
+    inclusiveNodeTop: toEntries(inclNode.values()),
     categories: toEntries(
       [...cats].filter(([k]) => k !== 'idle').map(([k, us]) => ({ name: k, where: '', us })),
     ),
@@ -173,6 +178,10 @@ export function renderProfile(s: ProfileSummary): string[] {
     '| share of busy | ms inclusive | postern function | where |',
     '| --- | --- | --- | --- |',
     ...rows(s.inclusiveTop),
+    '',
+    '| share of busy | ms inclusive | Node library function | where |',
+    '| --- | --- | --- | --- |',
+    ...rows(s.inclusiveNodeTop),
     '',
   ];
 }

@@ -44,13 +44,18 @@ function cpuSplit(cell: CellResult, perMb: boolean): string[] {
     rows.push([
       t,
       med((r) => r.cpu.proxyMs / unit(r)),
+      med((r) => r.cpu.proxyUserMs / unit(r)),
+      med((r) => r.cpu.proxySysMs / unit(r)),
       med((r) => r.cpu.backendMs / unit(r)),
       med((r) => r.cpu.authMs / unit(r)),
       med((r) => r.cpu.loadMs / unit(r)),
     ]);
   }
   const what = perMb ? 'CPU ms per MB' : 'CPU ms per session';
-  return table([what, 'proxy', 'backend', 'auth responder', 'load generator'], rows);
+  return table(
+    [what, 'proxy', 'proxy user', 'proxy kernel', 'backend', 'auth responder', 'load generator'],
+    rows,
+  );
 }
 
 function renderCell(s: ScenarioResult, cell: CellResult): string[] {
@@ -139,13 +144,26 @@ export function renderMarkdown(r: BenchReport, artifactFiles: Readonly<Record<st
     if (s.httpRows !== undefined) {
       out.push(
         ...table(
-          ['endpoint', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'what'],
+          [
+            'endpoint',
+            'requests',
+            'requests/s',
+            'p50 ms',
+            'p99 ms',
+            'server CPU µs/request',
+            'errors',
+            'loader',
+            'what',
+          ],
           s.httpRows.map((x) => [
             x.target,
+            String(x.requests),
             x.requestsPerS.toFixed(0),
-            String(x.latencyP50Ms),
-            String(x.latencyP99Ms),
+            x.latencyP50Ms.toFixed(2),
+            x.latencyP99Ms.toFixed(2),
+            Number.isFinite(x.serverCpuUsPerRequest) ? x.serverCpuUsPerRequest.toFixed(0) : '–',
             String(x.errors),
+            x.loader,
             x.note,
           ]),
         ),

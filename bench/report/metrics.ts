@@ -12,6 +12,8 @@ export interface MetricDef {
 export const METRICS = {
   sessionsPerS: { label: 'sessions/s', better: 'higher', digits: 0 },
   cpuMsPerSession: { label: 'proxy CPU ms/session', better: 'lower', digits: 3 },
+  cpuUserMsPerSession: { label: 'proxy user ms/session', better: 'lower', digits: 3 },
+  cpuSysMsPerSession: { label: 'proxy kernel ms/session', better: 'lower', digits: 3 },
   proxyCpuPct: { label: 'proxy CPU %', better: 'lower', digits: 0 },
   loginP50Ms: { label: 'login p50 ms', better: 'lower', digits: 2 },
   loginP90Ms: { label: 'login p90 ms', better: 'lower', digits: 2 },

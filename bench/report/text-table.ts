@@ -27,7 +27,7 @@ export function renderTextTable(scenarios: readonly ScenarioResult[]): string {
     }
     for (const x of s.httpRows ?? []) {
       lines.push(
-        `${pad(`http ${x.target}`, 34)}${pad(`${x.requestsPerS.toFixed(0)} req/s`, 22, true)}${pad(`p99 ${x.latencyP99Ms} ms`, 22, true)}`,
+        `${pad(`http ${x.target}`, 34)}${pad(`${x.requestsPerS.toFixed(0)} req/s`, 22, true)}${pad(`p99 ${x.latencyP99Ms.toFixed(2)} ms`, 22, true)}${pad(`${Number.isFinite(x.serverCpuUsPerRequest) ? x.serverCpuUsPerRequest.toFixed(0) : '–'} µs CPU/req`, 22, true)}`,
       );
     }
   }

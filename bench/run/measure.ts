@@ -11,12 +11,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadSpec, MergedLoad } from '../load/pool.js';
 import type { ProxyInstance } from '../proxies/types.js';
 import type { Metrics } from '../report/metrics.js';
-import { cpuMs, sumCpuMs, sumMemory, type MemorySample } from '../system/proc-stats.js';
+import { cpuMs, sumCpuMs, sumCpuSplitMs, sumMemory, type MemorySample } from '../system/proc-stats.js';
 import type { BenchContext } from './context.js';
 
 /** CPU milliseconds spent during a run, by party. */
 export interface CpuSplit {
   readonly proxyMs: number;
+  /** the proxy's CPU split: user space and kernel (utime and stime of its processes) */
+  readonly proxyUserMs: number;
+  readonly proxySysMs: number;
   readonly backendMs: number;
   readonly authMs: number;
   /** this process: the load generator threads and the harness */
@@ -40,14 +43,19 @@ export interface RunRecord {
 
 interface CpuSnapshot {
   proxy: number;
+  proxyUser: number;
+  proxySys: number;
   backend: number;
   auth: number;
   load: number;
 }
 
 function snapshot(ctx: BenchContext, pids: readonly number[]): CpuSnapshot {
+  const split = sumCpuSplitMs(pids);
   return {
-    proxy: sumCpuMs(pids),
+    proxy: split.userMs + split.sysMs,
+    proxyUser: split.userMs,
+    proxySys: split.sysMs,
     backend: sumCpuMs(ctx.backend.pids()),
     auth: sumCpuMs(ctx.auth.pids()),
     load: cpuMs(process.pid) ?? 0,
@@ -57,6 +65,8 @@ function snapshot(ctx: BenchContext, pids: readonly number[]): CpuSnapshot {
 function diff(a: CpuSnapshot, b: CpuSnapshot): CpuSplit {
   return {
     proxyMs: b.proxy - a.proxy,
+    proxyUserMs: b.proxyUser - a.proxyUser,
+    proxySysMs: b.proxySys - a.proxySys,
     backendMs: b.backend - a.backend,
     authMs: b.auth - a.auth,
     loadMs: b.load - a.load,
@@ -106,6 +116,8 @@ export function sessionMetrics(load: MergedLoad, cpu: CpuSplit): Metrics {
   return {
     sessionsPerS: s > 0 ? load.completed / s : 0,
     cpuMsPerSession: load.completed > 0 ? cpu.proxyMs / load.completed : NaN,
+    cpuUserMsPerSession: load.completed > 0 ? cpu.proxyUserMs / load.completed : NaN,
+    cpuSysMsPerSession: load.completed > 0 ? cpu.proxySysMs / load.completed : NaN,
     proxyCpuPct: load.windowMs > 0 ? (cpu.proxyMs / load.windowMs) * 100 : 0,
     loginP50Ms: l.login.p50Ms,
     loginP90Ms: l.login.p90Ms,
@@ -138,6 +150,8 @@ export function handshakeMetrics(load: MergedLoad, cpu: CpuSplit): Metrics {
   return {
     handshakesPerS: s > 0 ? load.completed / s : 0,
     cpuMsPerSession: load.completed > 0 ? cpu.proxyMs / load.completed : NaN,
+    cpuUserMsPerSession: load.completed > 0 ? cpu.proxyUserMs / load.completed : NaN,
+    cpuSysMsPerSession: load.completed > 0 ? cpu.proxySysMs / load.completed : NaN,
     resumedPct: load.completed > 0 ? (load.resumed / load.completed) * 100 : 0,
     connectP99Ms: load.latency.connect.p99Ms,
     errors: load.errorCount,

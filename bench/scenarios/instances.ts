@@ -23,6 +23,8 @@ export interface InstanceOptions {
   /** sessions in flight at most (sets worker_connections: two connections per session, plus room) */
   readonly sessionsInFlight: number;
   readonly tls: boolean;
+  /** postern only: open `status_listen` on this port (the http scenario) */
+  readonly statusPort?: number;
 }
 
 /** Starts one variant for a scenario; on failure notes why and returns null. */
@@ -46,6 +48,7 @@ export async function startVariant(
         variant.kind === 'postern' && ctx.profileDir !== null
           ? profileDirOf(ctx.profileDir, variant.id)
           : null,
+      statusPort: o.statusPort ?? null,
     });
     ctx.configs[variant.id] ??= inst.configText;
     return inst;

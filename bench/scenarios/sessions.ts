@@ -48,6 +48,8 @@ export function sessionsPlan(
       'loginP90Ms',
       'loginP999Ms',
       'proxyCpuPct',
+      'cpuUserMsPerSession',
+      'cpuSysMsPerSession',
       'errors',
     ],
     run: async (inst, _round, label) => {

@@ -25,11 +25,18 @@ export interface ScenarioResult {
 }
 
 export interface HttpRow {
+  /** the endpoint's id */
   readonly target: string;
   readonly url: string;
+  /** how the requests were sent */
+  readonly loader: string;
+  /** 2xx answers */
+  readonly requests: number;
   readonly requestsPerS: number;
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
+  /** CPU of the serving processes (utime+stime) per 2xx answer, microseconds */
+  readonly serverCpuUsPerRequest: number;
   readonly errors: number;
   readonly note: string;
 }

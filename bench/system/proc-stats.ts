@@ -1,7 +1,7 @@
 /**
  * Process accounting from /proc (Linux): CPU time, resident memory and child processes of a pid.
  *
- * Owns: reading `/proc/<pid>/stat` (utime+stime), `/proc/<pid>/statm` (resident pages),
+ * Owns: reading `/proc/<pid>/stat` (utime and stime), `/proc/<pid>/statm` (resident pages),
  * `/proc/<pid>/smaps_rollup` (Pss) and finding children by parent pid. Does not own what the pids are
  * (proxies/ says which processes make up a proxy) or any arithmetic across runs (run/measure.ts).
  * Every reader returns null (or skips the pid) when the process is gone: a worker may exit mid-run.
@@ -39,6 +39,13 @@ export function cpuMs(pid: number): number | null {
   // After comm: [0] state, [1] ppid ... utime is field 14 of the line, i.e. index 11 here; stime 12.
   const ticks = Number(f[11]) + Number(f[12]);
   return (ticks * 1000) / CLK_TCK;
+}
+
+/** User and system (kernel) CPU time of one process in milliseconds, or null when it is gone. */
+export function cpuSplitMs(pid: number): { readonly userMs: number; readonly sysMs: number } | null {
+  const f = statFields(pid);
+  if (f === null) return null;
+  return { userMs: (Number(f[11]) * 1000) / CLK_TCK, sysMs: (Number(f[12]) * 1000) / CLK_TCK };
 }
 
 /** Resident set size in bytes (statm's second field), or null when the process is gone. */
@@ -94,6 +101,19 @@ export function sumCpuMs(pids: readonly number[]): number {
   let total = 0;
   for (const p of pids) total += cpuMs(p) ?? 0;
   return total;
+}
+
+/** `cpuSplitMs` summed over pids that still exist. */
+export function sumCpuSplitMs(pids: readonly number[]): { readonly userMs: number; readonly sysMs: number } {
+  let userMs = 0;
+  let sysMs = 0;
+  for (const p of pids) {
+    const c = cpuSplitMs(p);
+    if (c === null) continue;
+    userMs += c.userMs;
+    sysMs += c.sysMs;
+  }
+  return { userMs, sysMs };
 }
 
 export interface MemorySample {

@@ -1,7 +1,7 @@
 /**
  * The bench's pure parts: option parsing, the bench message, the DATA-terminator scanner the fake
- * backend and the clients share, the proxy config text, statistics and paired ratios, run order, and
- * the SVG chart.
+ * backend and the clients share, the proxy config text, statistics and paired ratios, run order, the
+ * SVG chart, and the http scenario's requests (auth headers, postern-auth config, HTTP/1.0 loader).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,8 @@ import { median, pairedRatios, formatRatio, spread } from '../../../bench/report
 import { roundOrder, baselinesOf } from '../../../bench/run/ab.js';
 import { niceStep, renderLineChart } from '../../../bench/report/svg.js';
 import type { ProxyVariant } from '../../../bench/proxies/types.js';
+import { authServiceConfig, imapLoginHeaders } from '../../../bench/scenarios/http-targets.js';
+import { oneShotRequest, statusOf } from '../../../bench/load/http-oneshot.js';
 
 test('options: a scenario is required, "all" expands to every scenario, defaults bound every run', () => {
   const none = parseBenchArgs([]);
@@ -177,6 +179,13 @@ mail {
   assert.match(tls, /^ {4}ssl_protocols TLSv1\.2 TLSv1\.3;$/m);
   assert.match(tls, /^ {4}server \{ listen 127\.0\.0\.1:1993 ssl; protocol imap; \}$/m);
   assert.match(tls, /^ {4}server \{ listen 127\.0\.0\.1:2587; protocol smtp; starttls on; \}$/m);
+  // status_listen (the http scenario) goes in postern's main context, never in nginx's.
+  const status = renderMailConfig({ ...base, kind: 'postern', keepalive: 0, statusPort: 9100 });
+  assert.equal(
+    status,
+    postern0.replace('error.log error;\n', 'error.log error;\nstatus_listen 127.0.0.1:9100;\n'),
+  );
+  assert.equal(renderMailConfig({ ...base, kind: 'nginx', keepalive: 0, statusPort: 9100 }), nginx);
 });
 
 test('statistics: median and spread, and ratios paired by round', () => {
@@ -261,4 +270,47 @@ test('the sweep chart is one SVG with a line and legend entry per series and rou
   assert.ok(svg.includes('>postern c=8</text>'));
   assert.ok(svg.includes('stroke-dasharray="6 3"'));
   assert.ok(svg.trimEnd().endsWith('</svg>'));
+});
+
+test('http: the auth requests carry the header lines postern sends for an IMAP LOGIN, in its order', () => {
+  const h = imapLoginHeaders('127.0.0.1:9000');
+  assert.deepEqual(Object.entries(h), [
+    ['Host', '127.0.0.1:9000'],
+    ['Auth-Method', 'plain'],
+    ['Auth-User', 'bench'],
+    ['Auth-Pass', 'bench-password'],
+    ['Auth-Protocol', 'imap'],
+    ['Auth-Login-Attempt', '1'],
+    ['Client-IP', '127.0.0.1'],
+  ]);
+  assert.equal(
+    oneShotRequest('/auth', h).toString('latin1'),
+    'GET /auth HTTP/1.0\r\nHost: 127.0.0.1:9000\r\nAuth-Method: plain\r\nAuth-User: bench\r\n' +
+      'Auth-Pass: bench-password\r\nAuth-Protocol: imap\r\nAuth-Login-Attempt: 1\r\nClient-IP: 127.0.0.1\r\n\r\n',
+  );
+  // A scrape of the status listener, which closes every connection: HTTP/1.1 saying so.
+  assert.equal(
+    oneShotRequest('/metrics', { Host: '127.0.0.1:9100' }, 'HTTP/1.1').toString('latin1'),
+    'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\nConnection: close\r\n\r\n',
+  );
+  assert.equal(statusOf(Buffer.from('HTTP/1.0 200 OK\r\nAuth-Status: OK\r\n\r\n')), 200);
+  assert.equal(statusOf(Buffer.from('HTTP/1.1 403 Forbidden\r\n')), 403);
+  assert.equal(statusOf(Buffer.from('HTTP/1.0 2')), 0);
+  assert.equal(statusOf(Buffer.from('* OK IMAP4rev1\r\n')), 0);
+});
+
+test('http: the bench postern-auth serves one PLAIN user on both listeners and routes every protocol to the backend', () => {
+  assert.equal(
+    authServiceConfig('/tmp/b/users', { imap: 1143, pop3: 1110, smtp: 1025 }),
+    `listen 127.0.0.1:0;
+listen 127.0.0.1:0 uws;
+path /auth;
+users file /tmp/b/users;
+throttle memory;
+backend imap 127.0.0.1:1143;
+backend pop3 127.0.0.1:1110;
+backend smtp 127.0.0.1:1025;
+log_level warn;
+`,
+  );
 });

@@ -125,7 +125,11 @@ test(
       }
     }
     for (const c of byName.get('sessions')!.cells) {
-      for (const t of targets) assert.equal(typeof c.summary[t]?.sessionsPerS?.median, 'number');
+      for (const t of targets) {
+        assert.equal(typeof c.summary[t]?.sessionsPerS?.median, 'number');
+        // CPU per session split into user and kernel time from /proc.
+        assert.equal(typeof c.summary[t]?.cpuSysMsPerSession?.median, 'number');
+      }
       if (withNginx) assert.ok(c.ratios.postern?.nginx?.sessionsPerS !== undefined, 'postern/nginx ratio');
     }
     for (const c of byName.get('idle')!.cells) {
@@ -147,8 +151,31 @@ test(
         [2, 2],
       ],
     );
-    assert.ok(
-      byName.get('http')!.httpRows!.some((row) => row.target === 'auth-responder' && row.requestsPerS > 0),
+    // http: every endpoint of every target answered (none skipped), each row with its serving CPU.
+    const http = byName.get('http')!;
+    assert.deepEqual(http.notes, []);
+    assert.deepEqual(
+      http.httpRows!.map((row) => row.target),
+      [
+        'auth-responder-http10',
+        'auth-responder',
+        'auth-service-raw-http10',
+        'auth-service-raw-keepalive',
+        'auth-service-uws-keepalive',
+        'postern-metrics',
+        'postern-status',
+      ],
+    );
+    for (const row of http.httpRows!) {
+      assert.ok(
+        row.requests > 0 && row.requestsPerS > 0,
+        `http ${row.target}: no 2xx answer (${row.errors} errors)`,
+      );
+      assert.ok(Number.isFinite(row.serverCpuUsPerRequest), `http ${row.target}: server CPU`);
+    }
+    assert.match(
+      http.httpRows!.find((row) => row.target === 'postern-metrics')!.url,
+      /^http:\/\/127\.0\.0\.1:\d+\/metrics$/,
     );
 
     const md = readFileSync(mdPath, 'utf8');
@@ -159,6 +186,8 @@ test(
       '## TLS',
       '## Worker sweep',
       '## HTTP endpoints',
+      '| postern-metrics |',
+      '| auth-service-uws-keepalive |',
       '## Configurations',
     ]) {
       assert.ok(md.includes(heading), `markdown lacks ${heading}`);
