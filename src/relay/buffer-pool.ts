@@ -1,12 +1,13 @@
 /**
- * Fixed-size Buffer pool, one per buffer size per worker (proxy_buffer, client buffers).
+ * Fixed-size Buffer pool, one per buffer size per worker (client command buffers, the backend login
+ * reply buffer of proxy_buffer bytes).
  *
  * Owns: handing out and taking back buffers, and the counters that prove nothing leaks (a test checks
  * `inUse` returns to zero after clients vanish mid-transfer). Does not own what is in a buffer: a
  * released buffer's bytes are stale and must not be read again.
  *
  * Buffers come from `Buffer.allocUnsafeSlow` (own ArrayBuffer, not Node's shared 8 KiB slab) so a
- * pooled buffer never pins unrelated memory and can be handed to a socket's `onread`.
+ * pooled buffer never pins unrelated memory.
  */
 import assert from 'node:assert/strict';
 

@@ -42,7 +42,7 @@ export interface LoginDriverOptions<L> {
   readonly addrText: string;
   readonly module: UpstreamLoginModule<L>;
   readonly state: L;
-  /** proxy_buffer pool: reads land here, and one buffer of it accumulates reply lines */
+  /** proxy_buffer pool: one buffer of it accumulates the backend's reply lines */
   readonly pool: BufferPool;
   readonly timeoutMs: number;
   readonly passErrorMessage: boolean;
@@ -96,7 +96,7 @@ export class LoginDriver<L> implements UpstreamSink {
     this.state = options.state;
     this.acc = options.pool.acquire();
     this.timer = setTimeout(this.onTimeout, options.timeoutMs);
-    this.upstream = new Upstream(options.target, options.pool, this, this.onConnect);
+    this.upstream = new Upstream(options.target, this, this.onConnect);
   }
 
   /** The session ends before the login did (client gone, shutdown). */
@@ -113,20 +113,14 @@ export class LoginDriver<L> implements UpstreamSink {
     if (this.o.proxyHeader !== null) this.upstream.socket.write(this.o.proxyHeader);
   };
 
-  upstreamData(buf: Buffer, n: number): void {
-    if (this.settled) {
-      this.o.pool.release(buf);
-      return;
-    }
+  upstreamData(chunk: Buffer): void {
+    if (this.settled) return;
     // Accumulate: a reply line may span reads; it must fit in one proxy_buffer (nginx's rule).
-    const room = this.acc.length - this.accEnd;
-    const take = Math.min(room, n);
-    buf.copy(this.acc, this.accEnd, 0, take);
+    const n = chunk.length;
+    const take = Math.min(this.acc.length - this.accEnd, n);
+    chunk.copy(this.acc, this.accEnd, 0, take);
     this.accEnd += take;
-    let overflow: Buffer | null = null;
-    if (take < n) overflow = Buffer.from(buf.subarray(take, n));
-    this.o.pool.release(buf);
-    this.process(overflow);
+    this.process(take < n ? chunk.subarray(take) : null);
   }
 
   private process(overflow: Buffer | null): void {

@@ -4,13 +4,10 @@
  * Owns: moving bytes without copying them, backpressure both ways, half-close, `proxy_timeout`, byte
  * counters, and deciding why the relay ended. Does not own logging or the sockets' creation.
  *
- * upstream → client: each read lands in a pooled buffer (Upstream's `onread`); that same buffer is
- * written to the client and returned to the pool when the write completes. Writes complete in order,
- * so a FIFO of in-flight buffers and one bound callback serve every write (no closure per chunk).
- * The upstream is paused while the client has more than one buffer's worth queued, and resumed from the
- * write callbacks once the queue is back to one buffer.
- * client → upstream: the client socket's own chunks are written as they are; the client is paused
- * while the upstream's queue is over its high-water mark.
+ * Each direction writes the chunks its source socket read, as they are, and pauses the source while
+ * the destination's queue is over its high-water mark (16 KiB), resuming it on 'drain'. A session
+ * therefore holds at most one read (≤ 64 KiB) plus the mark per direction while a peer is slow, and
+ * nothing while idle.
  *
  * Deliberate differences from nginx (docs/architecture.md):
  * - Q-14: `proxy_timeout` is re-armed by traffic in either direction (nginx: only by client events,
@@ -20,7 +17,6 @@
  *   backend's EOF ends the session once its bytes are flushed, as in nginx.
  */
 import type { Socket } from 'node:net';
-import type { BufferPool } from './buffer-pool.js';
 import type { Upstream, UpstreamSink } from './upstream.js';
 
 export type RelayEnd =
@@ -33,9 +29,8 @@ export type RelayEnd =
 export interface RelayOptions {
   readonly client: Socket;
   readonly upstream: Upstream;
-  readonly pool: BufferPool;
   readonly proxyTimeoutMs: number;
-  /** Called once, after both sockets are closed and every pooled buffer is back. */
+  /** Called once, after both sockets are closed. */
   readonly onEnd: (end: RelayEnd, relay: Relay) => void;
 }
 
@@ -47,11 +42,8 @@ export class Relay implements UpstreamSink {
 
   private readonly client: Socket;
   private readonly upstream: Upstream;
-  private readonly pool: BufferPool;
   private readonly onEnd: RelayOptions['onEnd'];
   private readonly proxyTimeoutMs: number;
-  private readonly inflight: Buffer[] = [];
-  private readonly afterClientWrite: (err?: Error | null) => void;
   private timer: NodeJS.Timeout | null = null;
   private lastActivity = 0;
   private end: RelayEnd | null = null;
@@ -65,17 +57,8 @@ export class Relay implements UpstreamSink {
   constructor(options: RelayOptions) {
     this.client = options.client;
     this.upstream = options.upstream;
-    this.pool = options.pool;
     this.onEnd = options.onEnd;
     this.proxyTimeoutMs = options.proxyTimeoutMs;
-    this.afterClientWrite = () => {
-      const buf = this.inflight.shift();
-      if (buf !== undefined) this.pool.release(buf);
-      // The backend was paused at more than one buffer queued; resume once the client caught up. Node's
-      // 'drain' alone is not enough: it comes only after a write() returned false (the socket's 16 KiB
-      // high-water mark), and a queue between proxy_buffer and that mark never produces one.
-      if (this.upstreamPausedForClient && this.client.writableLength <= this.pool.bufferBytes) this.onClientDrain();
-    };
   }
 
   /**
@@ -121,16 +104,11 @@ export class Relay implements UpstreamSink {
 
   // ---- upstream → client -------------------------------------------------------------------------
 
-  upstreamData(buf: Buffer, n: number): void {
-    if (this.clientClosed || this.finished) {
-      this.pool.release(buf);
-      return;
-    }
-    this.bytesToClient += n;
+  upstreamData(chunk: Buffer): void {
+    if (this.clientClosed || this.finished) return;
+    this.bytesToClient += chunk.length;
     this.lastActivity = Date.now();
-    this.inflight.push(buf);
-    this.client.write(n === buf.length ? buf : buf.subarray(0, n), this.afterClientWrite);
-    if (this.client.writableLength > this.pool.bufferBytes && !this.upstreamPausedForClient) {
+    if (!this.client.write(chunk) && !this.upstreamPausedForClient) {
       this.upstreamPausedForClient = true;
       this.upstream.socket.pause();
     }
@@ -228,10 +206,6 @@ export class Relay implements UpstreamSink {
     if (this.reported || !this.clientClosed || !this.upstreamClosed) return;
     this.reported = true;
     if (this.timer !== null) clearTimeout(this.timer);
-    // Both sockets are closed: libuv holds no buffer any more. Any whose write callback did not run
-    // (the socket was destroyed first) goes back now.
-    for (const buf of this.inflight) this.pool.release(buf);
-    this.inflight.length = 0;
     this.onEnd(this.end ?? { kind: 'done' }, this);
   }
 }

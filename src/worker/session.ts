@@ -730,7 +730,6 @@ export class Session {
     this.relay = new Relay({
       client: this.socket,
       upstream: outcome.upstream,
-      pool: this.rt.pools.get(this.rt.server.proxyBufferBytes),
       proxyTimeoutMs: this.rt.server.proxyTimeoutMs,
       onEnd: (end, relay) => {
         // The pipelined bytes were counted when they arrived; the relay counts them again.

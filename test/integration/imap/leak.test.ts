@@ -64,7 +64,7 @@ describe('a client that disconnects in the middle of a 10 MiB transfer', () => {
     await rig.close();
   });
 
-  test('leaves no socket open and every pooled buffer back when it resets the connection', async () => {
+  test('leaves no socket open and no pooled buffer out when it resets the connection', async () => {
     const before = tcpSockets();
     const c = await midFetch(1024 * 1024);
     c.socket.resetAndDestroy();
@@ -74,16 +74,15 @@ describe('a client that disconnects in the middle of a 10 MiB transfer', () => {
     );
   });
 
-  test('leaves nothing behind when it closes while not reading (the relay holds queued buffers)', async () => {
+  test('leaves nothing behind when it closes while not reading (the relay has bytes queued)', async () => {
     const before = tcpSockets();
     const c = await midFetch(64 * 1024);
     // Stop reading: the client's receive window fills, postern's writes queue and the backend is paused.
     c.socket.pause();
     await sleep(300);
-    const inUse = proxy.handler.pools.inUse();
-    // Backpressure keeps the queued buffers to a few (one command buffer is gone after login; the relay
-    // pauses the backend once more than one buffer's worth is queued for the client).
-    assert.ok(inUse > 0 && inUse <= 4, `pooled buffers in use while the client does not read: ${inUse}`);
+    // The relay borrows nothing from the pools (the command buffer went back at login, the login reply
+    // buffer when the login ended); what is queued is the chunks Node read (bounded in relay.test.ts).
+    assert.equal(proxy.handler.pools.inUse(), 0);
     c.socket.destroy();
     await assertNothingLeft(before);
   });

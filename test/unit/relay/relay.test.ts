@@ -1,13 +1,12 @@
 /**
- * The relay over real loopback sockets: bytes arrive unchanged both ways, backpressure holds, and
- * every pooled buffer comes back however the session ends.
+ * The relay over real loopback sockets: bytes arrive unchanged both ways, backpressure holds however
+ * slow a peer is, and both sockets close however the session ends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { BufferPool } from '../../../src/relay/buffer-pool.js';
 import { Upstream } from '../../../src/relay/upstream.js';
 import { Relay, type RelayEnd } from '../../../src/relay/relay.js';
 
@@ -16,7 +15,9 @@ interface Rig {
   upstreamPeer: Promise<net.Socket>; // the backend's end
   relayEnd: Promise<RelayEnd>;
   relay: Relay;
-  pool: BufferPool;
+  /** the proxy's end of the client connection */
+  proxySide: net.Socket;
+  upstream: Upstream;
   cleanup: () => Promise<void>;
 }
 
@@ -28,7 +29,7 @@ function pattern(size: number): Buffer {
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function rig(proxyTimeoutMs = 30_000, poolBytes = 4096): Promise<Rig> {
+async function rig(proxyTimeoutMs = 30_000): Promise<Rig> {
   const backend = net.createServer({ allowHalfOpen: true });
   let resolvePeer!: (s: net.Socket) => void;
   const upstreamPeer = new Promise<net.Socket>((r) => (resolvePeer = r));
@@ -44,30 +45,28 @@ async function rig(proxyTimeoutMs = 30_000, poolBytes = 4096): Promise<Rig> {
   const client = net.connect((front.address() as net.AddressInfo).port, '127.0.0.1');
   client.on('error', () => undefined);
   const [proxySide] = await accepted;
-  const pool = new BufferPool(poolBytes);
   let resolveEnd!: (e: RelayEnd) => void;
   const relayEnd = new Promise<RelayEnd>((r) => (resolveEnd = r));
   const port = (backend.address() as net.AddressInfo).port;
   const placeholder = {
-    upstreamData: (b: Buffer) => {
-      pool.release(b);
-    },
+    upstreamData: () => undefined,
     upstreamEnd: () => undefined,
     upstreamError: () => undefined,
     upstreamClose: () => undefined,
   };
   let relay!: Relay;
+  let upstream!: Upstream;
   await new Promise<void>((resolve) => {
-    const up = new Upstream({ host: '127.0.0.1', port }, pool, placeholder, () => {
+    const up = new Upstream({ host: '127.0.0.1', port }, placeholder, () => {
       relay = new Relay({
         client: proxySide,
         upstream: up,
-        pool,
         proxyTimeoutMs,
         onEnd: (e) => {
           resolveEnd(e);
         },
       });
+      upstream = up;
       relay.start(null, null);
       resolve();
     });
@@ -77,7 +76,8 @@ async function rig(proxyTimeoutMs = 30_000, poolBytes = 4096): Promise<Rig> {
     upstreamPeer,
     relayEnd,
     relay,
-    pool,
+    proxySide,
+    upstream,
     cleanup: async () => {
       client.destroy();
       (await upstreamPeer).destroy();
@@ -87,7 +87,7 @@ async function rig(proxyTimeoutMs = 30_000, poolBytes = 4096): Promise<Rig> {
   };
 }
 
-test('a 10 MiB download reaches the client byte for byte and every buffer returns to the pool', async () => {
+test('a 10 MiB download reaches the client byte for byte', async () => {
   const r = await rig();
   const data = pattern(10 * 1024 * 1024);
   const peer = await r.upstreamPeer;
@@ -99,7 +99,7 @@ test('a 10 MiB download reaches the client byte for byte and every buffer return
   assert.equal(end.kind, 'done');
   assert.equal(sha(Buffer.concat(got)), sha(data));
   assert.equal(r.relay.bytesToClient, data.length);
-  assert.equal(r.pool.stats().inUse, 0);
+  assert.ok(r.upstream.isClosed);
   await r.cleanup();
 });
 
@@ -121,11 +121,11 @@ test('an upload reaches the backend unchanged, and the client half-close is pass
   await once(r.client, 'close');
   assert.equal(Buffer.concat(answer).toString(), '* BYE\r\n');
   assert.equal(r.relay.bytesFromClient, data.length);
-  assert.equal(r.pool.stats().inUse, 0);
+  assert.ok(r.upstream.isClosed);
   await r.cleanup();
 });
 
-test('a client that vanishes mid-download leaves no pooled buffer and no open socket behind', async () => {
+test('a client that vanishes mid-download leaves no open socket behind', async () => {
   const r = await rig();
   const peer = await r.upstreamPeer;
   const chunk = pattern(256 * 1024);
@@ -144,13 +144,13 @@ test('a client that vanishes mid-download leaves no pooled buffer and no open so
   });
   const end = await r.relayEnd;
   assert.ok(end.kind === 'clientError' || end.kind === 'done', `ended with ${end.kind}`);
-  assert.equal(r.pool.stats().inUse, 0);
+  assert.ok(r.upstream.isClosed);
   // The backend connection is closed too (events.once would reject on the peer's reset error).
   if (!peer.destroyed) await new Promise((res) => peer.on('close', res));
   await r.cleanup();
 });
 
-test('a backend reset mid-transfer ends the relay with an upstream error and returns every buffer', async () => {
+test('a backend reset mid-transfer ends the relay with an upstream error and closes both sockets', async () => {
   const r = await rig();
   const peer = await r.upstreamPeer;
   r.client.on('data', () => undefined);
@@ -158,12 +158,12 @@ test('a backend reset mid-transfer ends the relay with an upstream error and ret
   setTimeout(() => peer.resetAndDestroy(), 20);
   const end = await r.relayEnd;
   assert.ok(end.kind === 'upstreamError' || end.kind === 'done', `ended with ${end.kind}`);
-  assert.equal(r.pool.stats().inUse, 0);
+  assert.ok(r.upstream.isClosed);
   await r.cleanup();
 });
 
-test('the backend is paused while a slow client has more than one buffer queued', async () => {
-  const r = await rig(30_000, 4096);
+test('the backend is paused while a slow client has its queue over the high-water mark', async () => {
+  const r = await rig(30_000);
   const peer = await r.upstreamPeer;
   r.client.pause(); // the client reads nothing
   const chunk = pattern(64 * 1024);
@@ -171,15 +171,16 @@ test('the backend is paused while a slow client has more than one buffer queued'
   while (peer.write(chunk) && writes < 200) writes++;
   // Give the relay time to fill the client's socket buffers; the proxy must stop reading.
   await new Promise((res) => setTimeout(res, 300));
-  const inUse = r.pool.stats().inUse;
-  // Bounded: a few buffers in flight, not megabytes' worth.
-  assert.ok(inUse <= 64, `pool in use ${String(inUse)}`);
+  // Bounded: the 16 KiB mark plus at most one read (64 KiB) queued in the proxy, not megabytes' worth.
+  const queued = r.proxySide.writableLength;
+  assert.ok(queued <= 16 * 1024 + 64 * 1024, `queued for the client ${String(queued)}`);
+  assert.ok(r.upstream.socket.isPaused(), 'the proxy must stop reading from the backend');
   assert.ok(writes < 200, 'the backend should have hit backpressure');
   r.client.resume();
   r.client.on('data', () => undefined);
   peer.end();
   await r.relayEnd;
-  assert.equal(r.pool.stats().inUse, 0);
+  assert.ok(r.upstream.isClosed);
   await r.cleanup();
 });
 
@@ -187,7 +188,7 @@ test('proxy_timeout ends a relay with no traffic in either direction', async () 
   const r = await rig(150);
   const end = await r.relayEnd;
   assert.equal(end.kind, 'timeout');
-  assert.equal(r.pool.stats().inUse, 0);
+  assert.ok(r.upstream.isClosed);
   await r.cleanup();
 });
 
