@@ -15,7 +15,8 @@ export function renderTextTable(scenarios: readonly ScenarioResult[]): string {
   for (const s of scenarios) {
     for (const c of s.cells) {
       const keys = c.show.slice(0, 3);
-      const head = keys.map((k) => pad(METRICS[k].label, 22, true)).join('');
+      // A label longer than the column still gets a separating space.
+      const head = keys.map((k) => pad(METRICS[k].label, 22, true).padStart(METRICS[k].label.length + 1)).join('');
       lines.push(`${pad(`${s.name} ${c.key}`, 34)}${head}  ratio (${METRICS[keys[0]!].label})`);
       for (const t of c.targets) {
         const vals = keys.map((k) => pad(formatMetric(k, c.summary[t]?.[k]?.median), 22, true)).join('');
