@@ -12,6 +12,9 @@ import { parseSize } from './servers/message.js';
 export const SCENARIOS = ['sessions', 'relay', 'idle', 'tls', 'sweep', 'http'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
+export const ACCEPT_POLICIES = ['shared', 'least_conn'] as const;
+export type AcceptPolicy = (typeof ACCEPT_POLICIES)[number];
+
 export interface BenchOptions {
   readonly scenarios: readonly ScenarioName[];
   readonly protocols: readonly MailProtocol[];
@@ -19,6 +22,8 @@ export interface BenchOptions {
   readonly compare: readonly string[];
   /** postern's `auth_http_keepalive` settings, one variant each */
   readonly keepalive: readonly number[];
+  /** postern's `accept_policy` settings, one variant each (crossed with keepalive) */
+  readonly acceptPolicies: readonly AcceptPolicy[];
   readonly workers: number;
   readonly concurrency: number;
   /** bound on sessions per measured run */
@@ -68,6 +73,8 @@ options (defaults in brackets):
   --compare nginx|<git-ref>      also run nginx's mail module / another postern build, same load,
                                  alternating runs; repeatable
   --keepalive 0,32               postern auth_http_keepalive settings, one variant each [0,32]
+  --accept-policy shared,least_conn
+                                 postern accept_policy settings, one variant each [shared]
   --workers N                    worker_processes for every proxy [1]
   --concurrency N                sessions in flight [32]
   --sessions N                   at most N sessions per run [1000000]
@@ -139,6 +146,7 @@ export function parseBenchArgs(argv: readonly string[]): ParseResult {
         protocols: { type: 'string' },
         compare: { type: 'string', multiple: true },
         keepalive: { type: 'string' },
+        'accept-policy': { type: 'string' },
         workers: { type: 'string' },
         concurrency: { type: 'string' },
         sessions: { type: 'string' },
@@ -190,11 +198,17 @@ export function parseBenchArgs(argv: readonly string[]): ParseResult {
       throw new Error(`unknown --log-level "${logLevel}"`);
     }
     if (v['proxy-buffer'] !== undefined) parseSize(v['proxy-buffer']);
+    const acceptPolicies = list(v['accept-policy'] ?? 'shared', '--accept-policy');
+    for (const p of acceptPolicies) {
+      if (!(ACCEPT_POLICIES as readonly string[]).includes(p))
+        throw new Error(`--accept-policy is ${ACCEPT_POLICIES.join(' or ')}, not "${p}"`);
+    }
     const options: BenchOptions = {
       scenarios: [...new Set(scenarios)],
       protocols: [...new Set(protocols)] as MailProtocol[],
       compare: [...new Set(v.compare ?? [])],
       keepalive: [...new Set(ints(v.keepalive ?? '0,32', '--keepalive', 0))],
+      acceptPolicies: [...new Set(acceptPolicies)] as AcceptPolicy[],
       workers: int(v.workers ?? '1', '--workers', 1),
       concurrency: int(v.concurrency ?? '32', '--concurrency', 1),
       sessions: int(v.sessions ?? '1000000', '--sessions', 1),

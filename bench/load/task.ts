@@ -187,10 +187,12 @@ class LoadThread {
       await this.client.greeting(conn);
       recordMs(this.hist.connect, performance.now() - t0);
       if (conn.reused) this.resumed++;
-      // Resuming needs the server's ticket, which may follow the greeting: wait for it, bounded.
-      if (this.job.resume) await conn.waitForSession(SESSION_TICKET_WAIT_MS);
+      // After a full handshake, resuming needs the server's ticket, which may follow the greeting: wait
+      // for it, bounded. After a resumed one a server may send no new ticket (Node's TLS 1.3 server
+      // does not): keep the session that resumed, as OpenSSL-based clients keep their cached one.
+      if (this.job.resume && !conn.reused) await conn.waitForSession(SESSION_TICKET_WAIT_MS);
       recordMs(this.hist.session, performance.now() - t0);
-      return conn.tlsSession;
+      return conn.tlsSession ?? session;
     } finally {
       clearTimeout(timer);
       this.account(conn);

@@ -52,6 +52,7 @@ export async function startProxy(variant: ProxyVariant, o: ProxyStartOptions): P
     logLevel: o.logLevel,
     authUrl: o.authUrl,
     keepalive: variant.keepalive,
+    acceptPolicy: variant.acceptPolicy,
     ports,
     proxyBuffer: o.proxyBuffer,
     tls,

@@ -1,6 +1,6 @@
 /**
  * The configuration both proxies run, in nginx's syntax: postern is a drop-in replacement, so one text
- * serves both, and only postern's own directives (`auth_http_keepalive`) are added for it.
+ * serves both, and only postern's own directives (`auth_http_keepalive`, `accept_policy`) are added for it.
  *
  * Owns: the main context (workers, pid, error_log, events; postern's `status_listen` when asked), the `mail {}` block with one plain server
  * per protocol and, for the tls scenario, implicit-TLS and STARTTLS servers. Pure: returns text.
@@ -27,6 +27,8 @@ export interface MailConfigInput {
   readonly authUrl: string;
   /** postern's `auth_http_keepalive`; written only when above 0 so an older build reads the config too */
   readonly keepalive: number;
+  /** postern's `accept_policy`; written only when not the default, so an older build reads the config too */
+  readonly acceptPolicy?: 'shared' | 'least_conn';
   readonly ports: Readonly<Record<MailProtocol, number>>;
   /** `proxy_buffer` (nginx default: one page) */
   readonly proxyBuffer: string | null;
@@ -67,7 +69,7 @@ error_log ${c.dir}/error.log ${c.logLevel};
 ${status}
 events {
     worker_connections ${c.workerConnections};
-}
+${c.kind === 'postern' && c.acceptPolicy === 'least_conn' ? '    accept_policy least_conn;\n' : ''}}
 
 mail {
     server_name bench.postern.test;

@@ -18,6 +18,8 @@ export interface ProxyVariant {
   readonly kind: 'nginx' | 'postern';
   /** `auth_http_keepalive` (postern only; 0 for nginx) */
   readonly keepalive: number;
+  /** `accept_policy` (postern only; nginx's workers always accept from the shared sockets) */
+  readonly acceptPolicy: 'shared' | 'least_conn';
   /** null for nginx */
   readonly entry: PosternEntry | null;
 }

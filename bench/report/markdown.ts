@@ -129,7 +129,10 @@ export function renderMarkdown(r: BenchReport, artifactFiles: Readonly<Record<st
     '',
   );
   for (const v of r.variants) {
-    const ka = v.kind === 'postern' ? `, auth_http_keepalive ${v.keepalive}` : '';
+    const ka =
+      v.kind === 'postern'
+        ? `, auth_http_keepalive ${v.keepalive}${v.acceptPolicy === 'least_conn' ? ', accept_policy least_conn' : ''}`
+        : '';
     const what = v.kind === 'nginx' ? `${v.build} with the mail module` : `postern, ${v.build}${ka}`;
     const tsx = v.runtime === 'tsx' ? ' — TypeScript via tsx, not compiled: do not quote these numbers' : '';
     out.push(`- **${v.id}**: ${what}${tsx}`);

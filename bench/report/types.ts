@@ -11,6 +11,8 @@ export interface VariantInfo {
   readonly id: string;
   readonly kind: 'nginx' | 'postern';
   readonly keepalive: number;
+  /** postern's accept_policy (absent in results written before it was recorded) */
+  readonly acceptPolicy?: 'shared' | 'least_conn';
   /** `working tree`, `<ref> (<sha>)`, or nginx's version */
   readonly build: string;
   /** how postern ran: compiled JS, or TypeScript through tsx (not for numbers that matter) */

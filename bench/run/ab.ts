@@ -47,7 +47,8 @@ export function roundOrder<T>(items: readonly T[], round: number): T[] {
 
 /**
  * Which variants a variant is compared with: nginx (when present) for every postern variant, and
- * for a working-tree postern variant also the compared git ref's variant with the same keep-alive.
+ * for a working-tree postern variant also the compared git ref's variant with the same keep-alive and
+ * accept policy.
  */
 export function baselinesOf(v: ProxyVariant, all: readonly ProxyVariant[]): ProxyVariant[] {
   if (v.kind !== 'postern') return [];
@@ -55,7 +56,11 @@ export function baselinesOf(v: ProxyVariant, all: readonly ProxyVariant[]): Prox
   if (v.entry?.build === 'working tree') {
     out.push(
       ...all.filter(
-        (b) => b.kind === 'postern' && b.entry?.build !== 'working tree' && b.keepalive === v.keepalive,
+        (b) =>
+          b.kind === 'postern' &&
+          b.entry?.build !== 'working tree' &&
+          b.keepalive === v.keepalive &&
+          b.acceptPolicy === v.acceptPolicy,
       ),
     );
   }

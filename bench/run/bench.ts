@@ -141,6 +141,7 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Ben
     id: x.id,
     kind: x.kind,
     keepalive: x.keepalive,
+    acceptPolicy: x.acceptPolicy,
     build: x.entry?.build ?? host.nginx ?? 'nginx',
     runtime: x.entry === null ? 'native' : x.entry.execArgv.length > 0 ? 'tsx' : 'compiled',
   }));

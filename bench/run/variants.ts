@@ -1,6 +1,7 @@
 /**
  * The proxies a run compares: nginx (with `--compare nginx`, first, as the baseline), this tree's
- * postern once per `--keepalive` setting, and the same for each `--compare <git ref>` build.
+ * postern once per `--keepalive` and `--accept-policy` setting, and the same for each `--compare <git ref>`
+ * build.
  *
  * Owns: variant ids and builds, and undoing the ref builds. Refuses to start when nginx was asked
  * for and is not installed, saying how to install it.
@@ -30,13 +31,16 @@ export function currentEntry(posternEntry: string | null): PosternEntry {
   return { main: treeFile('src/main'), execArgv: tsExecArgv(), build: 'working tree' };
 }
 
-function posternVariants(entry: PosternEntry, prefix: string, keepalive: readonly number[]): ProxyVariant[] {
-  return keepalive.map((ka) => ({
-    id: ka === 0 ? prefix : `${prefix}-ka${ka}`,
-    kind: 'postern' as const,
-    keepalive: ka,
-    entry,
-  }));
+function posternVariants(entry: PosternEntry, prefix: string, o: BenchOptions): ProxyVariant[] {
+  return o.acceptPolicies.flatMap((policy) =>
+    o.keepalive.map((ka) => ({
+      id: `${prefix}${ka === 0 ? '' : `-ka${ka}`}${policy === 'shared' ? '' : '-lc'}`,
+      kind: 'postern' as const,
+      keepalive: ka,
+      acceptPolicy: policy,
+      entry,
+    })),
+  );
 }
 
 export function resolveVariants(o: BenchOptions, log: (s: string) => void): Variants {
@@ -46,7 +50,7 @@ export function resolveVariants(o: BenchOptions, log: (s: string) => void): Vari
   if (o.compare.includes('nginx')) {
     const problem = nginxProblem();
     if (problem !== null) throw new Error(`--compare nginx: ${problem}`);
-    variants.push({ id: 'nginx', kind: 'nginx', keepalive: 0, entry: null });
+    variants.push({ id: 'nginx', kind: 'nginx', keepalive: 0, acceptPolicy: 'shared', entry: null });
   }
   const entry = currentEntry(o.posternEntry);
   if (entry.execArgv.length > 0) {
@@ -54,7 +58,7 @@ export function resolveVariants(o: BenchOptions, log: (s: string) => void): Vari
       'postern ran from TypeScript through tsx: fine for trying the harness, not for numbers (use `npm run bench`)',
     );
   }
-  variants.push(...posternVariants(entry, 'postern', o.keepalive));
+  variants.push(...posternVariants(entry, 'postern', o));
   try {
     for (const ref of o.compare.filter((c) => c !== 'nginx')) {
       log(`building postern at ${ref} in a temporary worktree...`);
@@ -68,7 +72,7 @@ export function resolveVariants(o: BenchOptions, log: (s: string) => void): Vari
       });
       if (b.compileErrors !== null)
         warnings.push(`${ref}: tsc reported errors (the build was still used): ${b.compileErrors}`);
-      variants.push(...posternVariants(b.entry, b.label, o.keepalive));
+      variants.push(...posternVariants(b.entry, b.label, o));
     }
   } catch (err) {
     for (const r of removers) r();

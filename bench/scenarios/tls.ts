@@ -115,7 +115,8 @@ export async function tlsScenario(ctx: BenchContext): Promise<ScenarioResult> {
     method:
       `${o.concurrency} connections in flight, worker_processes ${o.workers}, RSA-2048 certificate, ` +
       '`ssl_protocols TLSv1.2 TLSv1.3` set for both (nginx 1.22 leaves TLS 1.3 out by default), both on ' +
-      'OpenSSL 3; `resumed` offers the previous session of the same client lane.',
+      'OpenSSL 3; `resumed` offers the newest session the same client lane got (the one it just resumed ' +
+      'when the server sent no new ticket).',
     cells,
     notes,
     artifacts: [],

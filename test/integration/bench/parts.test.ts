@@ -24,6 +24,7 @@ test('options: a scenario is required, "all" expands to every scenario, defaults
   assert.deepEqual(all.options.scenarios, [...SCENARIOS]);
   assert.deepEqual(all.options.protocols, ['imap', 'pop3', 'smtp']);
   assert.deepEqual(all.options.keepalive, [0, 32]);
+  assert.deepEqual(all.options.acceptPolicies, ['shared']);
   assert.equal(all.options.seconds, 5);
   assert.equal(all.options.sessions, 1_000_000);
   assert.equal(all.options.smtpBytes, 2048);
@@ -45,6 +46,8 @@ test('options: --compare repeats, lists and sizes parse, bad values are refused 
     '64k',
     '--protocols',
     'smtp',
+    '--accept-policy',
+    'least_conn,shared',
   ]);
   assert.ok(r.ok);
   assert.deepEqual(r.options.scenarios, ['sessions']);
@@ -52,6 +55,7 @@ test('options: --compare repeats, lists and sizes parse, bad values are refused 
   assert.deepEqual(r.options.keepalive, [0, 8]);
   assert.equal(r.options.relayBytes, 65536);
   assert.deepEqual(r.options.protocols, ['smtp']);
+  assert.deepEqual(r.options.acceptPolicies, ['least_conn', 'shared']);
   const bad = (args: string[], re: RegExp): void => {
     const x = parseBenchArgs(args);
     assert.ok(!x.ok, args.join(' '));
@@ -62,6 +66,7 @@ test('options: --compare repeats, lists and sizes parse, bad values are refused 
   bad(['sessions', '--workers', '0'], /--workers must be an integer >= 1/);
   bad(['sessions', '--relay-size', '8x'], /not a size: "8x"/);
   bad(['sessions', '--backend', 'postfix'], /--backend is fake or dovecot/);
+  bad(['sessions', '--accept-policy', 'round_robin'], /--accept-policy is shared or least_conn, not "round_robin"/);
   bad(['sessions', '--frobnicate'], /Unknown option '--frobnicate'/);
   const help = parseBenchArgs(['--help']);
   assert.ok(!help.ok && help.help);
@@ -186,6 +191,11 @@ mail {
     postern0.replace('error.log error;\n', 'error.log error;\nstatus_listen 127.0.0.1:9100;\n'),
   );
   assert.equal(renderMailConfig({ ...base, kind: 'nginx', keepalive: 0, statusPort: 9100 }), nginx);
+  // accept_policy least_conn goes in postern's events block only; shared (the default) is not written.
+  const lc = renderMailConfig({ ...base, kind: 'postern', keepalive: 0, acceptPolicy: 'least_conn' });
+  assert.equal(lc, postern0.replace(/(worker_connections \d+;\n)/, '$1    accept_policy least_conn;\n'));
+  assert.equal(renderMailConfig({ ...base, kind: 'postern', keepalive: 0, acceptPolicy: 'shared' }), postern0);
+  assert.equal(renderMailConfig({ ...base, kind: 'nginx', keepalive: 0, acceptPolicy: 'least_conn' }), nginx);
 });
 
 test('statistics: median and spread, and ratios paired by round', () => {
@@ -216,11 +226,13 @@ test('rounds rotate the order of proxies, and postern is compared with nginx and
   const tree = { main: 'm', execArgv: [], build: 'working tree' };
   const old = { main: 'o', execArgv: [], build: 'v1 (abc)' };
   const v: ProxyVariant[] = [
-    { id: 'nginx', kind: 'nginx', keepalive: 0, entry: null },
-    { id: 'postern', kind: 'postern', keepalive: 0, entry: tree },
-    { id: 'postern-ka8', kind: 'postern', keepalive: 8, entry: tree },
-    { id: 'v1', kind: 'postern', keepalive: 0, entry: old },
-    { id: 'v1-ka8', kind: 'postern', keepalive: 8, entry: old },
+    { id: 'nginx', kind: 'nginx', keepalive: 0, acceptPolicy: 'shared', entry: null },
+    { id: 'postern', kind: 'postern', keepalive: 0, acceptPolicy: 'shared', entry: tree },
+    { id: 'postern-ka8', kind: 'postern', keepalive: 8, acceptPolicy: 'shared', entry: tree },
+    { id: 'v1', kind: 'postern', keepalive: 0, acceptPolicy: 'shared', entry: old },
+    { id: 'v1-ka8', kind: 'postern', keepalive: 8, acceptPolicy: 'shared', entry: old },
+    { id: 'postern-ka8-lc', kind: 'postern', keepalive: 8, acceptPolicy: 'least_conn', entry: tree },
+    { id: 'v1-ka8-lc', kind: 'postern', keepalive: 8, acceptPolicy: 'least_conn', entry: old },
   ];
   assert.deepEqual(
     baselinesOf(v[2]!, v).map((b) => b.id),
@@ -231,6 +243,11 @@ test('rounds rotate the order of proxies, and postern is compared with nginx and
     ['nginx'],
   );
   assert.deepEqual(baselinesOf(v[0]!, v), []);
+  // the same accept policy too
+  assert.deepEqual(
+    baselinesOf(v[5]!, v).map((b) => b.id),
+    ['nginx', 'v1-ka8-lc'],
+  );
 });
 
 test('the sweep chart is one SVG with a line and legend entry per series and round y ticks', () => {
