@@ -30,6 +30,7 @@ import type { ProxyVariant } from '../proxies/types.js';
 import type { BenchContext } from '../run/context.js';
 import { runLoad } from '../run/measure.js';
 import { withOpenFiles } from '../system/tuning.js';
+import { idleJob } from './idle.js';
 import { startVariant } from './instances.js';
 
 export interface HttpEndpoint {
@@ -243,21 +244,8 @@ async function startPosternStatus(ctx: BenchContext): Promise<HttpTargetSetup | 
     }
     const protocol = o.protocols[0]!;
     const k = heldSessions(ctx);
-    const h = ctx.pool.start({
-      kind: 'idle',
-      protocol,
-      host: '127.0.0.1',
-      port: inst.ports[protocol],
-      concurrency: k,
-      maxSessions: k,
-      durationMs: 3_600_000,
-      sessionTimeoutMs: Math.max(o.sessionTimeoutMs, 30_000),
-      users: ctx.backend.users,
-      messageBytes: o.smtpBytes,
-      resume: false,
-      // Bounded: released right after the scrapes, or by this.
-      holdMaxMs: 600_000,
-    });
+    // Bounded: released right after the scrapes, or after 10 minutes.
+    const h = ctx.pool.start(idleJob(ctx, inst, protocol, k, 600_000));
     held = h;
     const want = h.admit(1000);
     const deadline = Date.now() + 30_000;

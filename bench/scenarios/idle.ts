@@ -4,6 +4,8 @@
  * sessions held, on a freshly started proxy per run.
  */
 import type { MailProtocol } from '../load/job.js';
+import type { LoadSpec } from '../load/pool.js';
+import type { ProxyInstance } from '../proxies/types.js';
 import { cellResult, logRun, roundOrder, type CellPlan, type CellResult } from '../run/ab.js';
 import type { BenchContext } from '../run/context.js';
 import { runIdle, type RunRecord } from '../run/measure.js';
@@ -13,6 +15,34 @@ import type { ScenarioResult } from './types.js';
 /** Time for memory to settle after the last login (timers armed, buffers returned): 1 ms per session, 0.1–1 s. */
 function settleMs(sessions: number): number {
   return Math.min(1_000, Math.max(100, sessions));
+}
+
+/**
+ * The load that logs `sessions` sessions in and holds them until released or `holdMaxMs` passes (the
+ * idle scenario's measurement, and the open sessions behind the http scenario's scrapes).
+ */
+export function idleJob(
+  ctx: BenchContext,
+  inst: ProxyInstance,
+  protocol: MailProtocol,
+  sessions: number,
+  holdMaxMs: number,
+): LoadSpec {
+  const o = ctx.opts;
+  return {
+    kind: 'idle',
+    protocol,
+    host: '127.0.0.1',
+    port: inst.ports[protocol],
+    concurrency: sessions,
+    maxSessions: sessions,
+    durationMs: 3_600_000,
+    sessionTimeoutMs: Math.max(o.sessionTimeoutMs, 30_000),
+    users: ctx.backend.users,
+    messageBytes: o.smtpBytes,
+    resume: false,
+    holdMaxMs,
+  };
 }
 
 function idlePlan(ctx: BenchContext, protocol: MailProtocol): CellPlan {
@@ -35,21 +65,8 @@ function idlePlan(ctx: BenchContext, protocol: MailProtocol): CellPlan {
       runIdle(
         ctx,
         inst,
-        {
-          kind: 'idle',
-          protocol,
-          host: '127.0.0.1',
-          port: inst.ports[protocol],
-          concurrency: k,
-          maxSessions: k,
-          durationMs: 3_600_000,
-          sessionTimeoutMs: Math.max(o.sessionTimeoutMs, 30_000),
-          users: ctx.backend.users,
-          messageBytes: o.smtpBytes,
-          resume: false,
-          // Bounded: logins at ~1 ms each plus a margin; the runner releases as soon as it has sampled.
-          holdMaxMs: 60_000 + k * 20,
-        },
+        // Bounded: logins at ~1 ms each plus a margin; the runner releases as soon as it has sampled.
+        idleJob(ctx, inst, protocol, k, 60_000 + k * 20),
         label,
         settleMs(k),
       ),
