@@ -82,6 +82,13 @@ export const CID_LOW_WATER = 512;
 
 /** least_conn: closes are collected this long before one `closed` report to the primary. */
 export const CLOSED_REPORT_DELAY_MS = 20;
+/**
+ * least_conn: connections accepted while no worker is ready (start-up, a respawn) wait in the primary
+ * for one, as they would wait in the listen backlog under nginx; at most this many, for at most this
+ * long, then they are closed.
+ */
+export const LEAST_CONN_PENDING_MAX = 4096;
+export const LEAST_CONN_PENDING_MS = 30_000;
 
 /** A metrics scrape waits this long for a worker; a worker that takes longer is wedged. */
 export const REPORT_TIMEOUT_MS = 1000;

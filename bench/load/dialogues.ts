@@ -98,6 +98,11 @@ export class ImapClient {
     await imapTagged(conn, 'B', this.okB, 'SELECT');
   }
 
+  /** Before the first transfer: a real IMAP server answers FETCH only in a selected mailbox. */
+  async beforeTransfers(conn: ClientConn): Promise<void> {
+    await this.command(conn);
+  }
+
   /** One download of message 1; bytes are counted by the connection. */
   async transfer(conn: ClientConn): Promise<void> {
     conn.write('F FETCH 1 BODY.PEEK[]\r\n');
@@ -146,6 +151,10 @@ export class Pop3Client {
   async command(conn: ClientConn): Promise<void> {
     conn.write('STAT\r\n');
     await pop3Ok(conn, 'STAT');
+  }
+
+  beforeTransfers(_conn: ClientConn): Promise<void> {
+    return Promise.resolve();
   }
 
   async transfer(conn: ClientConn): Promise<void> {
@@ -218,6 +227,10 @@ export class SmtpClient {
     await smtpReply(conn, C3, 'DATA');
     await conn.writeDrained(this.data);
     await smtpReply(conn, C2, 'end of DATA');
+  }
+
+  beforeTransfers(_conn: ClientConn): Promise<void> {
+    return Promise.resolve();
   }
 
   async transfer(conn: ClientConn): Promise<void> {

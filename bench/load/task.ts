@@ -212,6 +212,7 @@ class LoadThread {
       await c.hello(conn);
       await c.login(conn, this.credentials(), marks);
       recordMs(this.hist.login, marks.loginEnd - marks.loginStart);
+      await c.beforeTransfers(conn);
       let moved = conn.bytesIn + conn.bytesOut;
       do {
         const t1 = performance.now();

@@ -71,6 +71,12 @@ export type WorkerMessage =
   /** least_conn: sessions closed since the last report (batched, not one message per session) */
   | { readonly type: 'closed'; readonly count: number }
   /**
+   * least_conn: connections received since the last report (batched); the primary keeps its copy of
+   * each handed-over connection until the worker confirms it, so one in flight to a worker that dies
+   * is closed rather than left open in the primary
+   */
+  | { readonly type: 'received'; readonly count: number }
+  /**
    * The answer to a `report` request (`final` false, the request's id), or, `final` true and id 0, the
    * worker's last counters, sent unasked just before it exits so nothing it counted is lost.
    * `metrics` is prom-client's getMetricsAsJSON() (empty when not asked for); the primary checks it
@@ -175,6 +181,7 @@ export function isWorkerMessage(v: unknown): v is WorkerMessage {
     case 'relisten':
       return isCount(v['id']);
     case 'closed':
+    case 'received':
       return isCount(v['count']) && v['count'] > 0;
     case 'report':
       return isCount(v['id']) && typeof v['final'] === 'boolean' && isSummary(v['summary']) && Array.isArray(v['metrics']);

@@ -94,6 +94,9 @@ export class Primary {
       onAllReady: () => {
         if (isStarting(this.state)) this.becomeRunning();
       },
+      onWorkerReady: () => {
+        this.leastConn.workerReady();
+      },
       onExit: () => {
         const phase = this.state.phase;
         if ((phase === 'quitting' || phase === 'stopping') && this.workers.size === 0) this.finish(0);
@@ -237,6 +240,7 @@ export class Primary {
     s.phase = 'quitting';
     this.workers.clearRespawns();
     this.sockets.closeAll();
+    this.leastConn.close();
     if (this.workers.size === 0) {
       this.finish(0);
       return;
@@ -252,6 +256,7 @@ export class Primary {
     this.exitCode = code;
     this.workers.clearRespawns();
     this.sockets.closeAll();
+    this.leastConn.close();
     if (this.workers.size === 0) {
       this.finish(code);
       return;

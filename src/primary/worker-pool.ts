@@ -29,6 +29,8 @@ import { WorkerReports } from './status-probe.js';
 
 export type WorkerState = 'starting' | 'ready' | 'retiring';
 
+const noop = (): void => undefined;
+
 export interface WorkerProc {
   readonly slot: number;
   readonly generation: number;
@@ -39,6 +41,12 @@ export interface WorkerProc {
   state: WorkerState;
   /** least_conn: connections handed over and not reported closed */
   live: number;
+  /**
+   * least_conn: the primary's copies of connections handed over (oldest first) that the worker has not
+   * confirmed yet. Closing a copy leaves the worker's open; if the worker dies first, closing them
+   * ends those connections instead of leaving them open in the primary for ever.
+   */
+  readonly unconfirmed: net.Socket[];
 }
 
 export interface WorkerPoolOptions {
@@ -54,6 +62,8 @@ export interface WorkerPoolOptions {
   readonly ticketKeys: () => TicketKeySet;
   /** every worker of the current generation is ready (the older ones were just told to drain) */
   readonly onAllReady: () => void;
+  /** one worker became ready (least_conn hands it the connections that waited for one) */
+  readonly onWorkerReady?: () => void;
   /** a worker exited and is out of the table (its respawn, if any, is scheduled) */
   readonly onExit: () => void;
 }
@@ -114,6 +124,7 @@ export class WorkerPool {
       specs,
       state: 'starting',
       live: 0,
+      unconfirmed: [],
     };
     this.workers.add(w);
     this.reports.add(w);
@@ -139,21 +150,35 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * Sends `msg` (with a listening handle or a connection) unless the channel is gone. A connection that
-   * cannot be sent is closed and no longer counted against the worker.
-   */
-  send(w: WorkerProc, msg: PrimaryMessage, handle?: ServerHandle | net.Socket): void {
+  /** Sends `msg` (with a listening handle) unless the channel is gone. */
+  send(w: WorkerProc, msg: PrimaryMessage, handle?: ServerHandle): void {
     if (!w.child.connected) return;
-    const cb = (err: Error | null): void => {
-      if (err !== null && handle instanceof net.Socket) {
-        handle.destroy();
-        w.live = Math.max(0, w.live - 1);
-      }
+    if (handle === undefined) w.child.send(msg, noop);
+    else w.child.send(msg, handle as unknown as net.Server, { keepOpen: true }, noop);
+  }
+
+  /**
+   * least_conn: hands a connection to `w`, counted against it. When the worker's channel is gone (it
+   * died and its exit is not processed yet) the connection is not lost: it is no longer counted and
+   * `onFail` gets it back to place elsewhere.
+   */
+  sendConnection(w: WorkerProc, msg: PrimaryMessage, socket: net.Socket, onFail: () => void): void {
+    w.live++;
+    const failed = (): void => {
+      w.live = Math.max(0, w.live - 1);
+      onFail();
     };
-    if (handle === undefined) w.child.send(msg, cb);
-    else if (handle instanceof net.Socket) w.child.send(msg, handle, cb);
-    else w.child.send(msg, handle as unknown as net.Server, { keepOpen: true }, cb);
+    if (!w.child.connected) {
+      failed();
+      return;
+    }
+    w.unconfirmed.push(socket);
+    w.child.send(msg, socket, { keepOpen: true }, (err: Error | null) => {
+      if (err === null) return;
+      const i = w.unconfirmed.indexOf(socket);
+      if (i >= 0) w.unconfirmed.splice(i, 1);
+      failed();
+    });
   }
 
   /** The same message to every worker. */
@@ -229,6 +254,7 @@ export class WorkerPool {
       case 'ready':
         if (w.state === 'starting') w.state = 'ready';
         this.checkReady();
+        this.o.onWorkerReady?.();
         return;
       case 'needCids':
         this.send(w, { type: 'cids', ...this.o.cids.take() });
@@ -239,6 +265,10 @@ export class WorkerPool {
       case 'closed':
         w.live = Math.max(0, w.live - msg.count);
         return;
+      case 'received':
+        // The worker holds its own descriptor for each of these now; ours can go.
+        for (const socket of w.unconfirmed.splice(0, msg.count)) socket.destroy();
+        return;
       case 'report':
         this.reports.received(w, msg);
         return;
@@ -248,6 +278,9 @@ export class WorkerPool {
   private onWorkerExit(w: WorkerProc, code: number | null, signal: NodeJS.Signals | null): void {
     const s = this.o.state;
     this.workers.delete(w);
+    // Handed over but never confirmed: lost with the worker (as connections a dying nginx worker had
+    // accepted are); close them rather than keep them open here.
+    for (const socket of w.unconfirmed.splice(0)) socket.destroy();
     if (signal !== null) s.log.alert(`worker process ${w.pid} exited on signal ${signalNumber(signal)}`);
     else if (code === 0) s.log.notice(`worker process ${w.pid} exited with code 0`);
     else if (code === 2) s.log.alert(`worker process ${w.pid} exited with fatal code 2 and cannot be respawned`);

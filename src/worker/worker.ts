@@ -8,7 +8,7 @@
  * Does not own accepting or sessions (runtime.ts) or what is counted (metrics/worker-metrics.ts).
  */
 import type { MainConfig } from '../config/types.js';
-import { CID_LOW_WATER, FINAL_REPORT_WAIT_MS } from '../limits.js';
+import { CID_LOW_WATER, CLOSED_REPORT_DELAY_MS, FINAL_REPORT_WAIT_MS } from '../limits.js';
 import type { Socket } from 'node:net';
 import type { ConnectionHandler } from './connection-handler.js';
 import { LogSystem } from '../log/logger.js';
@@ -134,6 +134,20 @@ async function start(msg: Extract<PrimaryMessage, { type: 'config' }>): Promise<
   for (const e of early.splice(0)) dispatch(e.msg, e.handle);
 }
 
+/** least_conn: connections received and not yet confirmed to the primary (batched like `closed`). */
+let receivedUnreported = 0;
+let receivedTimer: NodeJS.Timeout | null = null;
+
+function confirmReceived(): void {
+  receivedUnreported++;
+  receivedTimer ??= setTimeout(() => {
+    receivedTimer = null;
+    const count = receivedUnreported;
+    receivedUnreported = 0;
+    send({ type: 'received', count });
+  }, CLOSED_REPORT_DELAY_MS);
+}
+
 function dispatch(msg: PrimaryMessage, handle: unknown): void {
   if (msg.type === 'config') {
     if (starting) return;
@@ -153,6 +167,7 @@ function dispatch(msg: PrimaryMessage, handle: unknown): void {
       runtime.listen(msg.id, handle);
       return;
     case 'connection': {
+      confirmReceived();
       const spec = specs.get(msg.id);
       const socket = handle as Socket | undefined;
       if (spec === undefined || socket === undefined) {

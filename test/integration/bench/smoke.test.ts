@@ -200,3 +200,69 @@ test(
     for (const t of targets) assert.match(r.stdout, new RegExp(`^  ${t} `, 'm'));
   },
 );
+
+test(
+  '--backend dovecot and --accept-policy: sessions and relay through a private Dovecot, both accept policies',
+  { timeout: SMOKE_TIMEOUT_MS + 10_000 },
+  async () => {
+    const out = mkdtempSync(join(tmpdir(), 'postern-bench-dovecot-'));
+    after(() => {
+      rmSync(out, { recursive: true, force: true });
+    });
+    const r = await runBench([
+      'sessions',
+      'relay',
+      '--backend',
+      'dovecot',
+      '--protocols',
+      'imap,pop3',
+      '--accept-policy',
+      'shared,least_conn',
+      '--keepalive',
+      '4',
+      '--concurrency',
+      '2',
+      '--sessions',
+      '10',
+      '--seconds',
+      '1',
+      '--warmup',
+      '0',
+      '--rounds',
+      '1',
+      '--relay-size',
+      '64k',
+      '--relay-sessions',
+      '1',
+      '--quiet',
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
+    const jsonPath = /^json: +(\S+)$/m.exec(r.stdout)?.[1];
+    assert.ok(jsonPath !== undefined, r.stdout);
+    const report = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchReport;
+    assert.deepEqual(
+      report.variants.map((v) => [v.id, v.acceptPolicy]),
+      [
+        ['postern-ka4', 'shared'],
+        ['postern-ka4-lc', 'least_conn'],
+      ],
+    );
+    assert.match(report.configs['postern-ka4-lc'] ?? '', /^ {4}accept_policy least_conn;$/m);
+    assert.doesNotMatch(report.configs['postern-ka4'] ?? '', /accept_policy/);
+    for (const s of report.scenarios) {
+      for (const c of s.cells) {
+        for (const run of c.runs) {
+          // A real IMAP server answers FETCH only after SELECT: the relay dialogue must select first.
+          assert.equal(
+            run.load.errorCount,
+            0,
+            `${s.name} ${c.key} ${run.target}: ${run.load.errorSamples.join(' | ')}`,
+          );
+          assert.ok(run.load.completed > 0, `${s.name} ${c.key} ${run.target}: nothing completed`);
+        }
+      }
+    }
+  },
+);

@@ -225,6 +225,54 @@ describe('primary with the least_conn accept policy', () => {
   });
 });
 
+describe('primary with the least_conn accept policy and one worker', () => {
+  const env = makeEnv();
+  let imap = 0;
+  let config: MainConfig;
+
+  before(async () => {
+    imap = await freePort();
+    config = mainConfig(env.dir, [server('imap', [tcpListen('127.0.0.1', imap)])], { acceptPolicy: 'least_conn' });
+    await start(env, config);
+  });
+  after(() => cleanup(env));
+
+  it('a connection arriving while the only worker is respawned waits for the new one and is served', async () => {
+    const [victim] = workerPids(env);
+    assert.ok(victim !== undefined);
+    process.kill(victim, 'SIGKILL');
+    // Before and during the respawn (100 ms backoff): no worker is ready.
+    const early = await connectClient(imap);
+    await waitLog(env, new RegExp(`worker process ${victim} exited on signal 9\n`));
+    // During the respawn (100 ms backoff) no worker is ready: the connection waits for the new one.
+    const during = await connectClient(imap);
+    assert.equal(await during.line(), '* OK IMAP4 ready');
+    during.destroy();
+    // One that reached the dying worker's channel before its death was noticed is lost with it (as one
+    // accepted by a dying nginx worker is), but closed at once, never left open in the primary.
+    const early1 = await Promise.race([early.line().catch(() => 'no line'), early.closed.then(() => 'closed')]);
+    assert.ok(early1 === '* OK IMAP4 ready' || early1 === 'closed', `the early connection: ${early1}`);
+    early.destroy();
+    assert.doesNotMatch(logText(env), /worker_connections are not enough|no worker process is ready/);
+  });
+
+  it('connections during a reload are served (the old worker until the new one is ready)', async () => {
+    writeConfig(env, { ...config, workerConnections: 511 });
+    env.running!.signal('SIGHUP');
+    const clients = [];
+    for (let i = 0; i < 10; i++) {
+      clients.push(await connectClient(imap));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    for (const c of clients) {
+      assert.equal(await c.line(), '* OK IMAP4 ready');
+      c.destroy();
+    }
+    await waitLog(env, /gracefully shutting down/);
+    assert.doesNotMatch(logText(env), /worker_connections are not enough|no worker process is ready/);
+  });
+});
+
 describe('primary with full shared workers', () => {
   const env = makeEnv();
   let imap = 0;
