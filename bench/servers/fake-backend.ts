@@ -8,9 +8,9 @@
  * primary, which would cost CPU on the machine being measured).
  * Owns: process layout and listening. Does not own the dialogues (backend-*.ts).
  */
-import cluster from 'node:cluster';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import { runClustered } from './clustered.js';
 import { BackendConn, type DialogueSession } from './backend-conn.js';
 import { imapDialogue } from './backend-imap.js';
 import { pop3Dialogue } from './backend-pop3.js';
@@ -50,24 +50,4 @@ function listenAll(): Promise<void> {
   return Promise.all(listening).then(() => undefined);
 }
 
-const procs = Math.max(1, Number(values.procs));
-if (procs === 1) {
-  await listenAll();
-  process.stdout.write(`READY ${process.pid}\n`);
-} else if (cluster.isPrimary) {
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
-  let ready = 0;
-  const pids: number[] = [process.pid];
-  for (let i = 0; i < procs; i++) {
-    const w = cluster.fork();
-    w.on('message', (m: unknown) => {
-      if (m !== 'listening') return;
-      pids.push(w.process.pid ?? 0);
-      if (++ready === procs) process.stdout.write(`READY ${pids.join(' ')}\n`);
-    });
-    w.on('exit', () => process.exit(1));
-  }
-} else {
-  await listenAll();
-  process.send?.('listening');
-}
+await runClustered(Math.max(1, Number(values.procs)), listenAll);

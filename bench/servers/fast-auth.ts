@@ -9,9 +9,9 @@
  * next request, pipelined or not. Answers are precomputed; a request is only scanned for its end, its
  * version and its Auth-Protocol value. Does not own any auth logic: every login is good.
  */
-import cluster from 'node:cluster';
 import { createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import { runClustered } from './clustered.js';
 
 const { values } = parseArgs({
   options: {
@@ -83,24 +83,4 @@ function listen(): Promise<void> {
   });
 }
 
-const procs = Math.max(1, Number(values.procs));
-if (procs === 1) {
-  await listen();
-  process.stdout.write(`READY ${process.pid}\n`);
-} else if (cluster.isPrimary) {
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
-  let ready = 0;
-  const pids: number[] = [process.pid];
-  for (let i = 0; i < procs; i++) {
-    const w = cluster.fork();
-    w.on('message', (m: unknown) => {
-      if (m !== 'listening') return;
-      pids.push(w.process.pid ?? 0);
-      if (++ready === procs) process.stdout.write(`READY ${pids.join(' ')}\n`);
-    });
-    w.on('exit', () => process.exit(1));
-  }
-} else {
-  await listen();
-  process.send?.('listening');
-}
+await runClustered(Math.max(1, Number(values.procs)), listen);

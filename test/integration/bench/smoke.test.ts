@@ -43,15 +43,22 @@ function runBench(args: readonly string[]): Promise<{ code: number | null; stdou
 
 const withNginx = nginxProblem() === null;
 
+/** Runs the bench with `args`, `--quiet` and a temporary `--out` (removed after the test); it must exit 0. */
+async function runBenchOk(prefix: string, args: readonly string[]): Promise<{ stdout: string; out: string }> {
+  const out = mkdtempSync(join(tmpdir(), prefix));
+  after(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+  const r = await runBench([...args, '--quiet', '--out', out]);
+  assert.equal(r.code, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
+  return { stdout: r.stdout, out };
+}
+
 test(
   'every bench scenario runs with tiny counts and writes its JSON, Markdown and chart',
   { timeout: SMOKE_TIMEOUT_MS + 10_000 },
   async () => {
-    const out = mkdtempSync(join(tmpdir(), 'postern-bench-smoke-'));
-    after(() => {
-      rmSync(out, { recursive: true, force: true });
-    });
-    const r = await runBench([
+    const r = await runBenchOk('postern-bench-smoke-', [
       'all',
       '--protocols',
       'imap,pop3,smtp',
@@ -77,12 +84,9 @@ test(
       '1,2',
       '--sweep-concurrency',
       '2',
-      '--quiet',
-      '--out',
-      out,
       ...(withNginx ? ['--compare', 'nginx'] : []),
     ]);
-    assert.equal(r.code, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
+    const out = r.out;
 
     const jsonPath = /^json: +(\S+)$/m.exec(r.stdout)?.[1];
     const mdPath = /^summary: +(\S+)$/m.exec(r.stdout)?.[1];
@@ -205,11 +209,7 @@ test(
   '--backend dovecot and --accept-policy: sessions and relay through a private Dovecot, both accept policies',
   { timeout: SMOKE_TIMEOUT_MS + 10_000 },
   async () => {
-    const out = mkdtempSync(join(tmpdir(), 'postern-bench-dovecot-'));
-    after(() => {
-      rmSync(out, { recursive: true, force: true });
-    });
-    const r = await runBench([
+    const r = await runBenchOk('postern-bench-dovecot-', [
       'sessions',
       'relay',
       '--backend',
@@ -234,11 +234,7 @@ test(
       '64k',
       '--relay-sessions',
       '1',
-      '--quiet',
-      '--out',
-      out,
     ]);
-    assert.equal(r.code, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
     const jsonPath = /^json: +(\S+)$/m.exec(r.stdout)?.[1];
     assert.ok(jsonPath !== undefined, r.stdout);
     const report = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchReport;
