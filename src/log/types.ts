@@ -42,6 +42,17 @@ export interface LogExtra {
   readonly fields?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
+/**
+ * A line a pure or socket-edge step decides on and the session writes (with its context): the session
+ * edge's failures and a failed backend login.
+ */
+export interface SessionLogLine {
+  readonly level: 'info' | 'error' | 'crit';
+  readonly message: string;
+  readonly action: string | null;
+  readonly err?: { readonly errno: number; readonly text: string };
+}
+
 export interface Logger {
   /** True when some target would write a line at `level`; guard costly message building with it. */
   enabled(level: LogLevel): boolean;

@@ -9,15 +9,11 @@
  */
 import type { UpstreamLoginModule, UpstreamAction } from '../protocol/types.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { SessionLogLine } from '../log/types.js';
 import { Upstream, type UpstreamSink, type UpstreamTarget } from './upstream.js';
 
 /** What the session logs for a failed login (nginx's text, level and "while" action). */
-export interface LoginFailureLog {
-  readonly level: 'info' | 'error' | 'crit';
-  readonly message: string;
-  readonly action: string | null;
-  readonly err?: { readonly errno: number; readonly text: string };
-}
+export type LoginFailureLog = SessionLogLine;
 
 export type LoginOutcome =
   | {

@@ -14,13 +14,9 @@ import { realClientAddress, type RealIpTrust } from '../net/realip.js';
 import { ACCESS_FORBIDDEN_LOG, checkAccess, type CompiledAccess } from '../net/access.js';
 import { handshakeLogOf } from '../tls/handshake-error.js';
 import type { ClientTlsInfo, ProxyProtocolInfo, TlsDetails, TlsPort } from './session-types.js';
+import type { SessionLogLine } from '../log/types.js';
 
-export interface EdgeLog {
-  readonly level: 'info' | 'error' | 'crit';
-  readonly message: string;
-  readonly action: string | null;
-  readonly err?: { readonly errno: number; readonly text: string };
-}
+export type EdgeLog = SessionLogLine;
 
 export type EdgeOutcome =
   | {
