@@ -156,19 +156,25 @@ class LoadThread {
     conn.destroy();
   }
 
+  /** Greeting, hello, optional STARTTLS and login on a fresh connection, recording connect and login. */
+  private async logIn(conn: ClientConn, t0: number, starttls = false): Promise<void> {
+    const c = this.client;
+    const marks: Marks = { greeting: 0, loginStart: 0, loginEnd: 0 };
+    await c.greeting(conn);
+    recordMs(this.hist.connect, performance.now() - t0);
+    await c.hello(conn);
+    if (starttls) await c.starttls(conn, clientTlsOptions(null));
+    await c.login(conn, this.credentials(), marks);
+    recordMs(this.hist.login, marks.loginEnd - marks.loginStart);
+  }
+
   private async fullSession(starttls: boolean): Promise<void> {
     const t0 = performance.now();
-    const marks: Marks = { greeting: 0, loginStart: 0, loginEnd: 0 };
     const conn = await this.open(false, null);
     const timer = this.arm(conn);
     try {
       const c = this.client;
-      await c.greeting(conn);
-      recordMs(this.hist.connect, performance.now() - t0);
-      await c.hello(conn);
-      if (starttls) await c.starttls(conn, clientTlsOptions(null));
-      await c.login(conn, this.credentials(), marks);
-      recordMs(this.hist.login, marks.loginEnd - marks.loginStart);
+      await this.logIn(conn, t0, starttls);
       await c.command(conn);
       await c.logout(conn);
       await conn.endAndWaitClose();
@@ -201,17 +207,12 @@ class LoadThread {
 
   /** Logs in once, then repeats the transfer until the deadline; each transfer counts as completed. */
   private async relaySession(): Promise<void> {
-    const marks: Marks = { greeting: 0, loginStart: 0, loginEnd: 0 };
     const t0 = performance.now();
     const conn = await this.open(false, null);
     const timer = this.arm(conn);
     try {
       const c = this.client;
-      await c.greeting(conn);
-      recordMs(this.hist.connect, performance.now() - t0);
-      await c.hello(conn);
-      await c.login(conn, this.credentials(), marks);
-      recordMs(this.hist.login, marks.loginEnd - marks.loginStart);
+      await this.logIn(conn, t0);
       await c.beforeTransfers(conn);
       let moved = conn.bytesIn + conn.bytesOut;
       do {
@@ -295,16 +296,11 @@ class LoadThread {
     let conn: ClientConn | null = null;
     let timer: NodeJS.Timeout | null = null;
     try {
-      const marks: Marks = { greeting: 0, loginStart: 0, loginEnd: 0 };
       const t0 = performance.now();
       conn = await this.open(false, null);
       timer = this.arm(conn);
       const c = this.client;
-      await c.greeting(conn);
-      recordMs(this.hist.connect, performance.now() - t0);
-      await c.hello(conn);
-      await c.login(conn, this.credentials(), marks);
-      recordMs(this.hist.login, marks.loginEnd - marks.loginStart);
+      await this.logIn(conn, t0);
       if (this.job.protocol !== 'smtp') await c.command(conn);
       clearTimeout(timer);
       inLogin = false;

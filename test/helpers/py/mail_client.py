@@ -118,14 +118,18 @@ def run_smtp(job):
     return result
 
 
-def main():
+def run_job_from_argv(ops):
+    """Runs the job given as JSON in argv[1] with ops[job["op"]]; prints {"ok", "result"|"error"}."""
     job = json.loads(sys.argv[1])
-    ops = {"imap": run_imap, "pop3": run_pop3, "smtp": run_smtp}
     try:
         out = {"ok": True, "result": ops[job["op"]](job)}
     except Exception as e:  # the caller asserts on the error text
         out = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
     sys.stdout.write(json.dumps(out) + "\n")
+
+
+def main():
+    run_job_from_argv({"imap": run_imap, "pop3": run_pop3, "smtp": run_smtp})
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startPostern, type RunningPostern } from '../../helpers/postern-bin.js';
 import { subDir } from '../../helpers/run-dir.js';
 import { waitForPort } from '../../helpers/proc.js';
+import { waitForLogLine } from '../../helpers/log-wait.js';
 
 export interface EdgeConfig {
   /** directives at the main level (default `worker_processes 1;`) */
@@ -117,19 +118,8 @@ export async function startEdgeProxy(
   }
   const logText = (): string => readText(logFile);
   const lines = (since = 0): EdgeLogLine[] => parseEdgeLog(logText().slice(since));
-  const waitForLog: EdgeProxy['waitForLog'] = async (level, text, opts = {}) => {
-    const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
-    for (;;) {
-      const hit = lines(opts.since ?? 0).find(
-        (l) => l.level === level && (typeof text === 'string' ? l.text === text : text.test(l.text)),
-      );
-      if (hit !== undefined) return hit;
-      if (Date.now() > deadline) {
-        throw new Error(`no [${level}] log line ${String(text)}; log:\n${logText().slice(opts.since ?? 0)}`);
-      }
-      await sleep(20);
-    }
-  };
+  const waitForLog: EdgeProxy['waitForLog'] = (level, text, opts) =>
+    waitForLogLine(lines, logText, level, text, opts);
   return {
     dir,
     confFile,

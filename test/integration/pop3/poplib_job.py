@@ -14,9 +14,13 @@ Jobs (common fields: op, host, port, timeout seconds):
 
 import base64
 import hashlib
-import json
 import poplib
+import os
 import sys
+
+# The job runner is shared with the other Python clients (test/helpers/py/mail_client.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers", "py"))
+from mail_client import run_job_from_argv  # noqa: E402
 
 
 def connect(job):
@@ -64,13 +68,7 @@ def run_pipeline(job):
 
 
 def main():
-    job = json.loads(sys.argv[1])
-    ops = {"apop": run_apop, "retr": run_retr, "pipeline": run_pipeline}
-    try:
-        out = {"ok": True, "result": ops[job["op"]](job)}
-    except Exception as e:  # the caller asserts on the error text
-        out = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(out) + "\n")
+    run_job_from_argv({"apop": run_apop, "retr": run_retr, "pipeline": run_pipeline})
 
 
 if __name__ == "__main__":

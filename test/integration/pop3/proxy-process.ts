@@ -11,11 +11,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startPostern, type RunningPostern } from '../../helpers/postern-bin.js';
 import { freePort } from '../../helpers/ports.js';
 import { subDir } from '../../helpers/run-dir.js';
 import { waitForPort } from '../../helpers/proc.js';
+import { waitForLogLine } from '../../helpers/log-wait.js';
 
 export interface ProxyOptions {
   /** directives at `mail {}` level (auth_http, server_name, ...), each ending in `;` */
@@ -116,19 +116,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyProcess> {
     logText,
     lines,
     mark: () => logText().length,
-    waitForLog: async (level, text, opts = {}) => {
-      const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
-      for (;;) {
-        const hit = lines(opts.since ?? 0).find(
-          (l) => l.level === level && (typeof text === 'string' ? l.text === text : text.test(l.text)),
-        );
-        if (hit !== undefined) return hit;
-        if (Date.now() > deadline) {
-          throw new Error(`no [${level}] log line ${String(text)}; log:\n${logText().slice(opts.since ?? 0)}`);
-        }
-        await sleep(20);
-      }
-    },
+    waitForLog: (level, text, opts) => waitForLogLine(lines, logText, level, text, opts),
     stop: () => proc.kill(),
   };
 }
